@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Query lab/versions.yml for lab/build.sh (prints shell-friendly lines).
+
+Usage:
+  versions.py components                      -> one component name per line
+  versions.py get COMPONENT FIELD             -> scalar field (module, version, build, ldflags)
+  versions.py extra-modules COMPONENT         -> one module per line
+  versions.py binaries COMPONENT              -> "name<TAB>package" per line
+  versions.py version-check COMPONENT BINARY  -> "expect<TAB>arg1<TAB>arg2..." (empty: none)
+  versions.py crd-modules                     -> "module@version" per line (unique)
+  versions.py crd-manifest DIRS_JSON OUT      -> write the CRD manifest (absolute file paths)
+"""
+
+import json
+import os
+import sys
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def load():
+    path = os.environ.get("LAB_VERSIONS_FILE", os.path.join(HERE, "versions.yml"))
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def main(argv):
+    data = load()
+    comps = data["components"]
+    cmd = argv[0]
+    if cmd == "components":
+        print("\n".join(comps))
+    elif cmd == "go-min":
+        print(data["go"]["min_version"])
+    elif cmd == "get":
+        print(comps[argv[1]].get(argv[2], ""))
+    elif cmd == "extra-modules":
+        print("\n".join(comps[argv[1]].get("extra_modules", [])))
+    elif cmd == "binaries":
+        for name, spec in comps[argv[1]]["binaries"].items():
+            print(f"{name}\t{spec['package']}")
+    elif cmd == "version-check":
+        spec = comps[argv[1]]["binaries"][argv[2]]
+        if spec.get("version_cmd"):
+            print("\t".join([spec["expect"], *spec["version_cmd"]]))
+    elif cmd == "crd-modules":
+        seen = []
+        for crd in data["crds"]:
+            mv = f"{crd['module']}@{crd['version']}"
+            if mv not in seen:
+                seen.append(mv)
+        print("\n".join(seen))
+    elif cmd == "crd-manifest":
+        with open(argv[1], encoding="utf-8") as fh:
+            dirs = json.load(fh)
+        out = []
+        for crd in data["crds"]:
+            base = dirs[f"{crd['module']}@{crd['version']}"]
+            files = [os.path.join(base, p) for p in crd["paths"]]
+            missing = [f for f in files if not os.path.isfile(f)]
+            if missing:
+                sys.exit(f"ERROR: CRD files missing from {crd['module']}@{crd['version']}: {missing}")
+            out.append({"name": crd["name"], "module": crd["module"], "version": crd["version"], "files": files})
+        with open(argv[2], "w", encoding="utf-8") as fh:
+            json.dump({"crds": out}, fh, indent=2)
+    else:
+        sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,80 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: llm.platform contributors
+# Apache License 2.0
+# The work is done by the action plugin of the same name on the controller;
+# this file carries the documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: preflight
+short_description: Validate the whole llm.platform configuration before anything runs
+version_added: 0.1.0
+description:
+  - Checks every variable of the config model (C(group_vars/all/) and the inventory's per-cloud
+    group) against its declared type and choices, then the cross-field rules a spec cannot
+    express (name formats, duplicate names, tenant models that exist, prices and budgets, GPU
+    counts against the pools, CIDRs, feature dependencies, backend-specific required fields).
+  - Also validates the variables of the selected substrate role and of any listed roles against
+    their C(meta/argument_specs.yml).
+  - Reports all failures together, each naming the variable path, the bad value and what is
+    allowed. Runs on the controller only; connects to nothing.
+options:
+  roles:
+    description: Roles of this collection whose argument specs are validated as well.
+    type: list
+    elements: str
+    default: []
+  substrate_role:
+    description: Validate the argument spec of C(substrate_<substrate>) too.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+  action:
+    support: full
+notes:
+  - The config model is documented in C(docs/config-model.md), generated from
+    C(plugins/plugin_utils/preflight/config_model.yml).
+author:
+  - llm.platform maintainers
+"""
+
+EXAMPLES = r"""
+- name: Validate the configuration
+  llm.platform.preflight:
+    roles: [tenants]
+"""
+
+RETURN = r"""
+validated:
+  description: Names of the variables that were checked.
+  returned: always
+  type: list
+  elements: str
+roles:
+  description: Roles whose argument specs were validated.
+  returned: always
+  type: list
+  elements: str
+failures:
+  description: One entry per problem.
+  returned: failed
+  type: list
+  elements: dict
+  contains:
+    variable:
+      description: Path of the variable, such as C(tenants[1].budget.window).
+      type: str
+    value:
+      description: The rejected value, shortened.
+      type: str
+    allowed:
+      description: What is allowed instead.
+      type: str
+"""

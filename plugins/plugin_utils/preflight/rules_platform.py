@@ -1,0 +1,66 @@
+# -*- coding: utf-8 -*-
+# Copyright: llm.platform contributors
+# Apache License 2.0
+"""Preflight rules for profiles, features and the GPU stack (PRIVATE to this collection)."""
+
+from __future__ import annotations
+
+from .formats import named
+
+PROFILES = ("platform", "serving", "llm-gateway", "full")
+
+# feature -> (the narrowest profile that carries it, features it needs)
+FEATURES = {
+    "observability": ("platform", ()),
+    "autoscaling": ("platform", ("observability",)),
+    "gpu_quota": ("platform", ()),
+    "kserve": ("serving", ()),
+    "inference_routing": ("llm-gateway", ()),
+}
+FEATURE_DEFAULTS = {
+    "observability": True,
+    "autoscaling": True,
+    "gpu_quota": True,
+    "kserve": False,
+    "inference_routing": True,
+}
+REPO_SCHEMES = ("https://", "http://", "ssh://", "git@", "file://")
+
+
+def features(cfg):
+    """Feature flags with defaults filled in."""
+    merged = dict(FEATURE_DEFAULTS)
+    merged.update({k: v for k, v in (cfg.get("platform_features") or {}).items() if isinstance(v, bool)})
+    return merged
+
+
+def check(cfg, err):
+    profile = cfg.get("platform_profile")
+    flags = features(cfg)
+    explicit = cfg.get("platform_features") or {}
+    if profile in PROFILES:
+        rank = PROFILES.index(profile)
+        for name, (needs_profile, needs) in FEATURES.items():
+            if not flags.get(name):
+                continue
+            # A default-on feature outside the profile is simply not delivered;
+            # one the user switched on explicitly is a mistake worth naming.
+            if explicit.get(name) is True and PROFILES.index(needs_profile) > rank:
+                err("platform_features.%s" % name, True, "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile))
+            for other in needs:
+                if not flags.get(other):
+                    err("platform_features.%s" % name, True, "false while platform_features.%s is false (%s needs it)" % (other, name))
+    engines = {m.get("engine", "vllm") for _, m in named(cfg, "models")}
+    if "kserve" in engines and not flags.get("kserve"):
+        err("platform_features.kserve", flags.get("kserve"), "true: models use engine kserve")
+    substrate, stack = cfg.get("substrate"), cfg.get("gpu_stack")
+    if substrate == "gke" and stack == "operator":
+        err("gpu_stack", stack, "gke-managed or none on GKE (the GPU Operator's toolkit cannot register with GKE's containerd)")
+    if substrate != "gke" and stack == "gke-managed" and substrate is not None:
+        err("gpu_stack", stack, "operator or none off GKE (gke-managed needs GKE)")
+    repo = cfg.get("platform_repo_url")
+    if isinstance(repo, str) and not repo.startswith(REPO_SCHEMES):
+        err("platform_repo_url", repo, "a git URL starting with " + ", ".join(REPO_SCHEMES))
+    domain = cfg.get("platform_domain")
+    if isinstance(domain, str) and domain and (domain != domain.lower() or "." not in domain or " " in domain):
+        err("platform_domain", domain, "empty or a lowercase DNS zone such as example.com")
