@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 """Action plugin for llm.platform.preflight: validates the config on the controller."""

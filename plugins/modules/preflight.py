@@ -1,5 +1,4 @@
 #!/usr/bin/python
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 # The work is done by the action plugin of the same name on the controller;

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 """Preflight validation of the whole config model, PRIVATE to this collection.
@@ -27,7 +26,7 @@ CONFIG_MODEL = os.path.join(HERE, "config_model.yml")
 class Failure:
     """One failed check: which variable, the bad value, what is allowed."""
 
-    __slots__ = ("path", "value", "allowed")
+    __slots__ = ("allowed", "path", "value")
 
     def __init__(self, path, value, allowed):
         self.path = path
@@ -53,9 +52,7 @@ def load_spec(path=CONFIG_MODEL):
 
 def rule_modules():
     """Every ``rules_*`` module in this package, sorted by name."""
-    names = sorted(
-        info.name for info in pkgutil.iter_modules([HERE]) if info.name.startswith("rules_")
-    )
+    names = sorted(info.name for info in pkgutil.iter_modules([HERE]) if info.name.startswith("rules_"))
     return [importlib.import_module("%s.%s" % (__name__, name)) for name in names]
 
 

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 """Format checks shared by the preflight rules (PRIVATE to this collection)."""

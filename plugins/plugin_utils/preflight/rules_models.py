@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 """Preflight rules for the models list (PRIVATE to this collection)."""

@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 """Preflight rules for profiles, features and the GPU stack (PRIVATE to this collection)."""
@@ -46,7 +45,11 @@ def check(cfg, err):
             # A default-on feature outside the profile is simply not delivered;
             # one the user switched on explicitly is a mistake worth naming.
             if explicit.get(name) is True and PROFILES.index(needs_profile) > rank:
-                err("platform_features.%s" % name, True, "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile))
+                err(
+                    "platform_features.%s" % name,
+                    True,
+                    "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile),
+                )
             for other in needs:
                 if not flags.get(other):
                     err("platform_features.%s" % name, True, "false while platform_features.%s is false (%s needs it)" % (other, name))

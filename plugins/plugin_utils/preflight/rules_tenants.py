@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # Copyright: llm.platform contributors
 # Apache License 2.0
 """Preflight rules for the tenants list (PRIVATE to this collection)."""
@@ -37,9 +36,8 @@ def check(cfg, err):
             if isinstance(tenant.get(key), int) and tenant[key] < 1:
                 err("%s.%s" % (path, key), tenant[key], "an integer >= 1 (omit it for no limit)")
         gpus = (tenant.get("gpu_queue") or {}).get("gpus")
-        if isinstance(gpus, int):
-            if gpus < 0 or gpus > fleet:
-                err(path + ".gpu_queue.gpus", gpus, "0 to %d (the GPUs in gpu_pools at max_nodes)" % fleet)
+        if isinstance(gpus, int) and (gpus < 0 or gpus > fleet):
+            err(path + ".gpu_queue.gpus", gpus, "0 to %d (the GPUs in gpu_pools at max_nodes)" % fleet)
         _keys(err, path, tenant)
 
 
