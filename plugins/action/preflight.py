@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Action plugin for llm.platform.preflight: validates the config on the controller."""
 
 from __future__ import annotations

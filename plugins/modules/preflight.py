@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 # The work is done by the action plugin of the same name on the controller;
 # this file carries the documentation.
 
@@ -30,18 +30,20 @@ options:
     description: Validate the argument spec of C(substrate_<substrate>) too.
     type: bool
     default: true
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
-  action:
-    support: full
+  platform:
+    platforms: all
 notes:
   - The config model is documented in C(docs/config-model.md), generated from
     C(plugins/plugin_utils/preflight/config_model.yml).
 author:
-  - llm.platform maintainers
+  - llm.platform maintainers (@llm-platform)
 """
 
 EXAMPLES = r"""

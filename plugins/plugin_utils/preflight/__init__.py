@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Preflight validation of the whole config model, PRIVATE to this collection.
 
 The config model is declared once in ``config_model.yml`` (argument-spec

@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A strict argument-spec walker that names the exact path of every failure.
 
 Ansible's own validator reports nested errors without list indexes

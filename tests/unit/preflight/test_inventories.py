@@ -52,7 +52,6 @@ def test_every_config_variable_in_the_repo_is_documented():
     """Any variable set in group_vars/all or an inventory's cloud group is in the config model,
     or belongs to a role (prefixed with a role name) and is documented by that role's spec."""
 
-
     spec = preflight.load_spec()
     roles = os.listdir(os.path.join(REPO_ROOT, "roles")) if os.path.isdir(os.path.join(REPO_ROOT, "roles")) else []
     files = [os.path.join(REPO_ROOT, "group_vars", "all", f) for f in os.listdir(os.path.join(REPO_ROOT, "group_vars", "all"))]
@@ -74,7 +73,6 @@ def test_every_config_variable_in_the_repo_is_documented():
 
 
 def _role_options(role):
-
 
     path = os.path.join(REPO_ROOT, "roles", role, "meta", "argument_specs.yml")
     if not os.path.exists(path):
