@@ -18,6 +18,7 @@ import sys
 import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def load():
@@ -62,7 +63,25 @@ def main(argv):
             missing = [f for f in files if not os.path.isfile(f)]
             if missing:
                 sys.exit(f"ERROR: CRD files missing from {crd['module']}@{crd['version']}: {missing}")
-            out.append({"name": crd["name"], "module": crd["module"], "version": crd["version"], "files": files})
+            entries = []
+            for path in files:
+                with open(path, encoding="utf-8") as fh:
+                    docs = [d for d in yaml.load_all(fh, Loader=LOADER) if d]
+                for doc in docs:
+                    if doc.get("kind") != "CustomResourceDefinition":
+                        continue
+                    spec = doc["spec"]
+                    entries.append({
+                        "path": path,
+                        "crd": doc["metadata"]["name"],
+                        "group": spec["group"],
+                        "kind": spec["names"]["kind"],
+                        "plural": spec["names"]["plural"],
+                        "scope": spec["scope"],
+                        "served": [v["name"] for v in spec["versions"] if v.get("served")],
+                        "storage": next(v["name"] for v in spec["versions"] if v.get("storage")),
+                    })
+            out.append({"name": crd["name"], "module": crd["module"], "version": crd["version"], "files": entries})
         with open(argv[2], "w", encoding="utf-8") as fh:
             json.dump({"crds": out}, fh, indent=2)
     else:

@@ -1,0 +1,216 @@
+#!/usr/bin/env bash
+# Builds the lab substrate's binaries from the Go module proxy, pinned by lab/versions.yml.
+#
+#   lab/build.sh [--force] [--verify-only] [COMPONENT...|crds]
+#
+# COMPONENT: kubernetes etcd kwok helm llm-d-inference-sim (default: all of them, then crds).
+# Output: $LLM_PLATFORM_CACHE/bin/<component>-<version>/<binary>, plus a convenience link
+# $LLM_PLATFORM_CACHE/bin/<binary> to the pinned build. A build that exists and passes the
+# version check is reused; a version bump rebuilds only that component.
+# `crds` downloads the CRD modules and writes $LLM_PLATFORM_CACHE/lab/crds.json (absolute paths).
+# Every Go download happens here, before anything enters the lab's network namespace.
+# Logs: $LLM_PLATFORM_CACHE/lab/logs/build-<component>-<version>.log
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
+
+LAB_DIR="$REPO_ROOT/lab"
+BIN="$LLM_PLATFORM_CACHE/bin"
+SRC="$LLM_PLATFORM_CACHE/lab/src"
+LOGS="$LLM_PLATFORM_CACHE/lab/logs"
+mkdir -p "$BIN" "$SRC" "$LOGS"
+
+export GOMODCACHE="$LLM_PLATFORM_CACHE/go/mod"
+export GOCACHE="$LLM_PLATFORM_CACHE/go/build"
+export GOFLAGS=-trimpath
+export GOTOOLCHAIN="${GOTOOLCHAIN:-local}"
+export CGO_ENABLED=0
+
+FORCE=0
+VERIFY_ONLY=0
+targets=()
+for a in "$@"; do
+  case "$a" in
+    --force) FORCE=1 ;;
+    --verify-only) VERIFY_ONLY=1 ;;
+    -h | --help) sed -n '2,13p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    *) targets+=("$a") ;;
+  esac
+done
+
+# Python with PyYAML: the project venv when it exists, else python3.
+PY="${LAB_PYTHON:-}"
+if [[ -z "$PY" ]]; then
+  for cand in "$LLM_PLATFORM_CACHE"/venv/*/bin/python3 python3; do
+    if "$cand" -c 'import yaml' 2>/dev/null; then PY="$cand"; break; fi
+  done
+fi
+[[ -n "$PY" ]] || die "no python3 with PyYAML found (run scripts/venv.sh first)"
+q() { "$PY" "$LAB_DIR/versions.py" "$@"; }
+
+command -v go >/dev/null || die "go not found on PATH (need Go >= $(q go-min))"
+gov="$(go env GOVERSION)"; gov="${gov#go}"
+need="$(q go-min)"
+if [[ "$(printf '%s\n%s\n' "$need" "$gov" | sort -V | head -1)" != "$need" ]]; then
+  die "Go $gov is too old: lab/versions.yml needs Go >= $need"
+fi
+
+if [[ ${#targets[@]} -eq 0 ]]; then
+  mapfile -t targets < <(q components)
+  targets+=(crds)
+fi
+
+declare -A TIMINGS=()
+order=()
+
+# verify COMPONENT DIR -> 0 when every binary carries the pinned module version and its
+# --version output matches; prints the first mismatch on stderr.
+verify() {
+  local comp="$1" dir="$2" module version name pkg out expect args line
+  module="$(q get "$comp" module)"; version="$(q get "$comp" version)"
+  while IFS=$'\t' read -r name pkg; do
+    [[ -x "$dir/$name" ]] || { echo "missing binary $dir/$name" >&2; return 1; }
+    # The module holding the main package (the pinned module or one of extra_modules).
+    local m owner="$module"
+    for m in $(q extra-modules "$comp"); do [[ "$pkg" == "$m" || "$pkg" == "$m/"* ]] && owner="$m"; done
+    if ! go version -m "$dir/$name" 2>/dev/null | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${owner//./\\.}[[:space:]]+${version//./\\.}([[:space:]]|$)"; then
+      echo "binary version mismatch: $dir/$name was not built from $owner $version" >&2
+      return 1
+    fi
+    line="$(q version-check "$comp" "$name")"
+    [[ -z "$line" ]] && continue
+    IFS=$'\t' read -r -a args <<<"$line"
+    expect="${args[0]}"; args=("${args[@]:1}")
+    out="$("$dir/$name" "${args[@]}" 2>&1 || true)"
+    if [[ "$out" != *"$expect"* ]]; then
+      echo "binary version mismatch: '$dir/$name ${args[*]}' printed '$(head -1 <<<"$out")', pin expects '$expect'" >&2
+      return 1
+    fi
+  done < <(q binaries "$comp")
+}
+
+link_bins() {
+  local comp="$1" dir="$2" name pkg
+  while IFS=$'\t' read -r name pkg; do
+    ln -sfn "$dir/$name" "$BIN/$name"
+  done < <(q binaries "$comp")
+}
+
+build_k8s_wrapper() {
+  local comp="$1" version="$2" out="$3" module minor patch wdir modfile m ld name pkg
+  module="$(q get "$comp" module)"
+  minor="$(cut -d. -f2 <<<"${version#v}")"; patch="$(cut -d. -f3 <<<"${version#v}")"
+  wdir="$SRC/$comp-$version"; mkdir -p "$wdir"; cd "$wdir"
+  if [[ ! -f go.mod ]]; then
+    go mod init example.invalid/lab-k8s-bins
+    modfile="$(go mod download -json "$module@$version" | "$PY" -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')"
+    # One replace per staging module, generated from the proxy's .mod file.
+    for m in $(awk '$2=="v0.0.0" && $1 ~ /^k8s\.io\// {print $1}' "$modfile"); do
+      go mod edit -replace "$m=$m@v0.$minor.$patch"
+    done
+    go mod edit -require "$module@$version"
+    while IFS=$'\t' read -r name pkg; do
+      go get -tool "$pkg@$version"
+    done < <(q binaries "$comp")
+  fi
+  ld=""
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$version -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.buildDate=1970-01-01T00:00:00Z"
+  done
+  while IFS=$'\t' read -r name pkg; do
+    echo "--- go build $pkg"
+    go build -ldflags "-s -w$ld" -o "$out/$name" "$pkg"
+  done < <(q binaries "$comp")
+}
+
+build_wrapper() {
+  local comp="$1" version="$2" out="$3" module wdir name pkg m
+  module="$(q get "$comp" module)"
+  wdir="$SRC/$comp-$version"; mkdir -p "$wdir"; cd "$wdir"
+  if [[ ! -f go.mod ]]; then
+    go mod init "example.invalid/lab-$comp-bins"
+    go get -tool "$module@$version"
+    for m in $(q extra-modules "$comp"); do go get -tool "$m@$version"; done
+  fi
+  while IFS=$'\t' read -r name pkg; do
+    echo "--- go build $pkg"
+    go build -ldflags "-s -w $(q get "$comp" ldflags)" -o "$out/$name" "$pkg"
+  done < <(q binaries "$comp")
+}
+
+build_install() {
+  local comp="$1" version="$2" out="$3" name pkg
+  cd "$SRC"
+  while IFS=$'\t' read -r name pkg; do
+    echo "--- go install $pkg@$version"
+    GOBIN="$out" go install -ldflags "-s -w $(q get "$comp" ldflags)" "$pkg@$version"
+  done < <(q binaries "$comp")
+}
+
+build_component() {
+  local comp="$1" version kind dir log start tmp err
+  version="$(q get "$comp" version)"; kind="$(q get "$comp" build)"
+  [[ -n "$version" ]] || die "unknown component '$comp' (see lab/versions.yml)"
+  dir="$BIN/$comp-$version"; log="$LOGS/build-$comp-$version.log"
+  start="$(now)"; order+=("$comp")
+  if [[ $FORCE -eq 0 && -f "$dir/.complete" ]]; then
+    if err="$(verify "$comp" "$dir" 2>&1)"; then
+      link_bins "$comp" "$dir"
+      TIMINGS[$comp]="$(elapsed "$start") (cached)"
+      log "$comp $version: reusing $dir"
+      return 0
+    fi
+    die "$err (rerun with --force to rebuild)"
+  fi
+  if [[ $VERIFY_ONLY -eq 1 ]]; then
+    die "$comp $version is not built ($dir); run lab/build.sh $comp"
+  fi
+  log "$comp $version: building (log: $log)"
+  tmp="$dir.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
+  if ! ( set -euo pipefail; "build_$(tr - _ <<<"$kind")" "$comp" "$version" "$tmp" ) >"$log" 2>&1; then
+    tail -n 25 "$log" >&2
+    rm -rf "$tmp"
+    die "build of $comp $version failed; full log: $log"
+  fi
+  if ! err="$(verify "$comp" "$tmp" 2>&1)"; then
+    echo "$err" >>"$log"
+    die "$err; log: $log"
+  fi
+  touch "$tmp/.complete"
+  rm -rf "$dir"; mv "$tmp" "$dir"
+  link_bins "$comp" "$dir"
+  TIMINGS[$comp]="$(elapsed "$start")"
+  log "$comp $version: built in ${TIMINGS[$comp]}s"
+}
+
+fetch_crds() {
+  local start mv dirs log
+  start="$(now)"; order+=(crds)
+  log="$LOGS/crds-download.log"
+  dirs="$LLM_PLATFORM_CACHE/lab/crd-dirs.json"
+  {
+    echo "{"
+    local first=1
+    while read -r mv; do
+      local d
+      if ! d="$(cd "$SRC" && go mod download -json "$mv" 2>>"$log" | "$PY" -c 'import json,sys;d=json.load(sys.stdin);print(d.get("Dir") or "")')" || [[ -z "$d" ]]; then
+        die "go mod download $mv failed; log: $log"
+      fi
+      [[ $first -eq 1 ]] || echo ","
+      first=0
+      printf '"%s": "%s"' "$mv" "$d"
+    done < <(q crd-modules)
+    echo "}"
+  } >"$dirs.tmp"
+  mv "$dirs.tmp" "$dirs"
+  q crd-manifest "$dirs" "$LLM_PLATFORM_CACHE/lab/crds.json"
+  TIMINGS[crds]="$(elapsed "$start")"
+  log "crds: manifest $LLM_PLATFORM_CACHE/lab/crds.json"
+}
+
+total="$(now)"
+for t in "${targets[@]}"; do
+  if [[ "$t" == crds ]]; then fetch_crds; else build_component "$t"; fi
+done
+
+printf '%-22s %s\n' "step" "seconds" >&2
+for t in "${order[@]}"; do printf '%-22s %s\n' "$t" "${TIMINGS[$t]}" >&2; done
+printf '%-22s %s\n' "total" "$(elapsed "$total")" >&2

@@ -1,0 +1,169 @@
+#!/usr/bin/env python3
+"""Status and teardown helper of the substrate_lab role (stdlib only; prints JSON).
+
+  lab_ctl.py status    --state-dir D --netns N --name C --port P --kubeconfig K --kubectl B
+  lab_ctl.py port-free --port P
+  lab_ctl.py stop      --state-dir D --netns N --name C --kwokctl B
+
+`stop` ends every process the lab started, by PID: first `kwokctl delete cluster` inside the
+namespace (it kills the components from their pid files), then the two bridge processes from
+their pid files, then any process still inside the namespace (`ip netns pids`), and finally
+deletes the namespace. It reports {"changed": bool, ...}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie is not alive.
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+            return fh.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def _read_pid(path: str) -> int | None:
+    try:
+        with open(path, encoding="ascii") as fh:
+            return int(fh.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _netns_exists(name: str) -> bool:
+    return os.path.exists(f"/run/netns/{name}")
+
+
+def _pid_files(args) -> dict[str, str]:
+    files = {}
+    cluster = os.path.join(args.state_dir, "kwok", "clusters", args.name, "pids")
+    for path in sorted(glob.glob(os.path.join(cluster, "*.pid"))):
+        files[os.path.basename(path)[:-4]] = path
+    for bridge in ("bridge-inner", "bridge-host"):
+        files[bridge] = os.path.join(args.state_dir, f"{bridge}.pid")
+    return files
+
+
+def status(args) -> dict:
+    out = {"netns": _netns_exists(args.netns), "processes": {}, "ready": False}
+    for comp, path in _pid_files(args).items():
+        pid = _read_pid(path)
+        out["processes"][comp] = bool(pid and _alive(pid))
+    if os.path.exists(args.kubeconfig) and out["processes"].get("bridge-host"):
+        proc = subprocess.run(
+            [args.kubectl, "--kubeconfig", args.kubeconfig, "--request-timeout=5s", "get", "--raw", "/readyz"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        out["ready"] = proc.returncode == 0 and proc.stdout.strip() == "ok"
+    wanted = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller",
+              "bridge-inner", "bridge-host")
+    out["healthy"] = out["netns"] and out["ready"] and all(out["processes"].get(c) for c in wanted)
+    out["exists"] = out["netns"] or any(out["processes"].values()) or os.path.isdir(
+        os.path.join(args.state_dir, "kwok", "clusters", args.name))
+    return out
+
+
+def port_free(args) -> dict:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.bind(("127.0.0.1", args.port))
+    except OSError as exc:
+        return {"free": False, "error": str(exc)}
+    finally:
+        sock.close()
+    return {"free": True}
+
+
+def _terminate(pids: list[int], timeout: float = 15.0) -> list[int]:
+    pids = [p for p in pids if p and p != os.getpid() and _alive(p)]
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and any(_alive(p) for p in pids):
+        time.sleep(0.1)
+    for pid in pids:
+        if _alive(pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    return pids
+
+
+def stop(args) -> dict:
+    result = {"changed": False, "killed": [], "kwokctl": None}
+    workdir = os.path.join(args.state_dir, "kwok")
+    cluster_dir = os.path.join(workdir, "clusters", args.name)
+    if os.path.isdir(cluster_dir):
+        cmd = [args.kwokctl, "delete", "cluster", "--name", args.name]
+        if _netns_exists(args.netns):
+            cmd = ["ip", "netns", "exec", args.netns, *cmd]
+        env = dict(os.environ, KWOK_WORKDIR=workdir)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=120)
+        result["kwokctl"] = {"rc": proc.returncode, "stderr": proc.stderr[-2000:]}
+        result["changed"] = True
+    pids = []
+    for path in _pid_files(args).values():
+        pid = _read_pid(path)
+        if pid:
+            pids.append(pid)
+    if _netns_exists(args.netns):
+        proc = subprocess.run(["ip", "netns", "pids", args.netns], capture_output=True, text=True, check=False)
+        pids += [int(p) for p in proc.stdout.split() if p.isdigit()]
+    killed = _terminate(sorted(set(pids)))
+    result["killed"] = killed
+    result["changed"] = result["changed"] or bool(killed)
+    for path in _pid_files(args).values():
+        if os.path.exists(path):
+            os.unlink(path)
+    sock = os.path.join(args.state_dir, "apiserver.sock")
+    if os.path.exists(sock):
+        os.unlink(sock)
+    if _netns_exists(args.netns):
+        proc = subprocess.run(["ip", "netns", "del", args.netns], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            result["error"] = f"ip netns del {args.netns}: {proc.stderr.strip()}"
+        result["changed"] = True
+    return result
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=["status", "port-free", "stop"])
+    parser.add_argument("--state-dir")
+    parser.add_argument("--netns")
+    parser.add_argument("--name")
+    parser.add_argument("--port", type=int)
+    parser.add_argument("--kubeconfig", default="")
+    parser.add_argument("--kubectl", default="kubectl")
+    parser.add_argument("--kwokctl", default="kwokctl")
+    args = parser.parse_args(argv)
+    out = {"status": status, "port-free": port_free, "stop": stop}[args.command](args)
+    print(json.dumps(out, sort_keys=True))
+    return 1 if out.get("error") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
