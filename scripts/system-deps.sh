@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Debian packages the suite and the lab need. Installs only what is missing,
+# so a warm machine pays nothing; a fresh one installs from Debian's mirror.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# command -> package
+declare -A WANT=(
+  [ip]=iproute2
+  [psql]=postgresql-client
+  [pg_ctl]=postgresql
+  [git]=git
+)
+missing=()
+for cmd in "${!WANT[@]}"; do
+  case "$cmd" in
+    pg_ctl) [[ -x /usr/lib/postgresql/15/bin/pg_ctl ]] || missing+=("${WANT[$cmd]}") ;;
+    *) command -v "$cmd" >/dev/null 2>&1 || missing+=("${WANT[$cmd]}") ;;
+  esac
+done
+if ((${#missing[@]})); then
+  [[ $(id -u) -eq 0 ]] || die "missing Debian packages ${missing[*]} and not root to install them"
+  log "installing Debian packages: ${missing[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
