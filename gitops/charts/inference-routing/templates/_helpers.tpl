@@ -21,3 +21,8 @@ group: inference.networking.k8s.io
 kind: InferencePool
 name: {{ . }}
 {{- end }}
+
+{{/* GatewayClass: the app-of-apps' cluster facts (.Values.platform.gatewayClass), else the chart value. */}}
+{{- define "inference-routing.gatewayClass" -}}
+{{- (.Values.platform | default dict).gatewayClass | default .Values.gatewayClass -}}
+{{- end }}

@@ -11,7 +11,11 @@ app.kubernetes.io/part-of: llm-platform
 {{- end -}}
 {{- end }}
 
-{{- define "litellm.prod" -}}{{ if eq .Values.costTier "prod" }}true{{ end }}{{- end }}
+{{/* costTier from the app-of-apps' cluster facts (.Values.platform), else the chart value. */}}
+{{- define "litellm.prod" -}}
+{{- $tier := (.Values.platform | default dict).costTier | default .Values.costTier -}}
+{{- if eq $tier "prod" }}true{{ end -}}
+{{- end }}
 
 {{/* A per-token price as a plain decimal (PyYAML reads 5e-07 as a string, 0.0000005 as a float). */}}
 {{- define "litellm.price" -}}

@@ -15,16 +15,31 @@ llm-platform/model: {{ .name }}
 llm-platform/model: {{ .name }}
 {{- end }}
 
+{{/*
+Cluster facts: the app-of-apps passes them as .Values.platform (substrate, gpuStack,
+storageClass, costTier, gpuPools, ...); the chart's own top-level values are the fallback.
+*/}}
+{{- define "model-serving.facts" -}}
+{{- $p := .Values.platform | default dict -}}
+{{- toYaml (dict
+      "costTier" ($p.costTier | default .Values.costTier)
+      "substrate" ($p.substrate | default .Values.substrate)
+      "gpuStack" ($p.gpuStack | default .Values.gpuStack)
+      "storageClass" ($p.storageClass | default .Values.storageClass)
+      "gpuPools" ($p.gpuPools | default .Values.gpuPools)) -}}
+{{- end }}
+
 {{/* ctx: dict(root, model) -> YAML of the derived fields */}}
 {{- define "model-serving.ctx" -}}
 {{- $root := .root -}}
 {{- $m := .model -}}
+{{- $f := include "model-serving.facts" $root | fromYaml -}}
 {{- $engine := $m.engine | default "vllm" -}}
 {{- $gpus := int (default 1 $m.gpus) -}}
 {{- $source := required (printf "models[%s].source is required" $m.name) $m.source -}}
 {{- $floors := dict "cost" 0 "dev" 1 "prod" 2 -}}
 {{- $floor := 0 -}}
-{{- if hasKey $m "min_replicas" }}{{ $floor = int $m.min_replicas }}{{ else }}{{ $floor = int (get $floors $root.Values.costTier) }}{{ end -}}
+{{- if hasKey $m "min_replicas" }}{{ $floor = int $m.min_replicas }}{{ else }}{{ $floor = int (get $floors $f.costTier) }}{{ end -}}
 {{- $routeName := $m.served_name -}}
 {{- if $m.canary_of -}}
 {{- range $root.Values.models }}{{ if eq .name $m.canary_of }}{{ $routeName = .served_name }}{{ end }}{{ end -}}
@@ -40,13 +55,13 @@ llm-platform/model: {{ .name }}
 {{- $claim = $parts._0 -}}{{- $subPath = $parts._1 | default "" -}}
 {{- end -}}
 {{- $largest := 0 -}}
-{{- range $root.Values.gpuPools }}{{ if gt (int .gpus_per_node) $largest }}{{ $largest = int .gpus_per_node }}{{ end }}{{ end -}}
+{{- range $f.gpuPools }}{{ if gt (int .gpus_per_node) $largest }}{{ $largest = int .gpus_per_node }}{{ end }}{{ end -}}
 {{- $strategy := "Recreate" -}}
 {{- if and (gt $largest 1) (gt (int (default 1 $m.max_replicas)) 1) }}{{ $strategy = "RollingUpdate" }}{{ end -}}
 {{- $rc := $root.Values.runtimeClassName -}}
 {{- if eq $rc "auto" -}}
 {{- $rc = "" -}}
-{{- if and (ne $root.Values.substrate "gke") (eq $root.Values.gpuStack "operator") }}{{ $rc = "nvidia" }}{{ end -}}
+{{- if and (ne $f.substrate "gke") (eq $f.gpuStack "operator") }}{{ $rc = "nvidia" }}{{ end -}}
 {{- end -}}
 name: {{ $m.name }}
 servedName: {{ $m.served_name }}
@@ -63,6 +78,7 @@ ownPvc: {{ $ownPvc }}
 prestage: {{ $prestage }}
 storage: {{ $m.storage | default "pvc" }}
 storageSize: {{ $m.storage_size | default "20Gi" }}
+storageClass: {{ $f.storageClass | default "" | quote }}
 strategy: {{ $strategy }}
 runtimeClassName: {{ $rc | quote }}
 shm: {{ ternary $root.Values.shm.multiGpu $root.Values.shm.singleGpu (gt $gpus 1) }}
