@@ -32,8 +32,7 @@ def _price(model, index, key):
     price = (model.get("price") or {}).get(key)
     if isinstance(price, bool) or not isinstance(price, (int, float)) or price < 0:
         raise _err(
-            "models[%d].price.%s: %r is not a price >= 0 (USD per token); every model needs prices so budgets bind"
-            % (index, key, price)
+            "models[%d].price.%s: %r is not a price >= 0 (USD per token); every model needs prices so budgets bind" % (index, key, price)
         )
     return float(price)
 
