@@ -15,6 +15,12 @@ def check(cfg, err):
     for name in duplicates(names):
         err("models[%d].name" % names.index(name, names.index(name) + 1), name, "unique model names")
     served = [m.get("served_name") for _, m in models]
+    for dup in duplicates(served):
+        err(
+            "models[%d].served_name" % served.index(dup, served.index(dup) + 1),
+            dup,
+            "a served_name no other model uses (routes match on it)",
+        )
     largest_node = max([p.get("gpus_per_node", 0) for _, p in named(cfg, "gpu_pools")] or [0])
     for i, model in models:
         path = "models[%d]" % i
@@ -47,6 +53,11 @@ def check(cfg, err):
             err(path + ".storage", None, "pvc or oci: a KServe model needs storage")
         if model.get("storage") == "oci" and not str(source).startswith("oci://"):
             err(path + ".source", source, "an oci:// source when storage is oci")
+        if model.get("engine", "vllm") == "vllm" and str(source).startswith("oci://"):
+            err(path + ".source", source, "hf:// or pvc:// for engine vllm (oci:// modelcars need engine kserve)")
+        features = cfg.get("platform_features") or {}
+        if model.get("engine") == "kserve" and isinstance(features, dict) and features.get("kserve") is False:
+            err(path + ".engine", "kserve", "vllm, or set platform_features.kserve: true (the KServe operator is off)")
         _canary(cfg, err, path, model, names, served)
 
 
@@ -60,3 +71,11 @@ def _canary(cfg, err, path, model, names, served):
     weight = model.get("canary_weight")
     if not isinstance(weight, int) or not 1 <= weight <= 99:
         err(path + ".canary_weight", weight, "an integer percentage from 1 to 99")
+        return
+    stable = next((m for _, m in named(cfg, "models") if m.get("name") == model["canary_of"]), None)
+    if stable is not None and stable.get("canary_of"):
+        err(path + ".canary_of", model["canary_of"], "a stable model (one that is not itself a canary)")
+    siblings = [m for _, m in named(cfg, "models") if m.get("canary_of") == model["canary_of"]]
+    total = sum(m.get("canary_weight") for m in siblings if isinstance(m.get("canary_weight"), int))
+    if siblings and siblings[-1] is model and total > 99:
+        err(path + ".canary_weight", weight, "canary weights of %s summing to at most 99 (now %d)" % (model["canary_of"], total))
