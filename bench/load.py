@@ -97,11 +97,8 @@ def arrivals(rate: float, kind: str, duration: float, max_requests: int, seed: i
     rng = random.Random(seed)
     out, t = [], 0.0
     while len(out) < max_requests:
-        if kind == "poisson":
-            t += rng.expovariate(rate)
-        elif out or t:
-            t += 1.0 / rate
-        if t >= duration:
+        t = t + rng.expovariate(rate) if kind == "poisson" else len(out) / rate
+        if t >= duration - 1e-9:
             break
         out.append(t)
     return out

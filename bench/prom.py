@@ -78,7 +78,7 @@ class Prom:
 def window_metrics(prom: Prom, start: float, end: float, step_s: float = 1.0) -> dict:
     """All logical metrics of bench/names.py over [start, end] (unix seconds)."""
     w = max(1, math.ceil(end - start))
-    out = {}
+    out: dict = {"status": "ok"}
     for key, spec in METRICS.items():
         kind = spec["kind"]
         if kind == "gauge":
