@@ -99,7 +99,8 @@ build_k8s_wrapper() {
   module="$(q get "$comp" module)"
   minor="$(cut -d. -f2 <<<"${version#v}")"; patch="$(cut -d. -f3 <<<"${version#v}")"
   wdir="$SRC/$comp-$version"; mkdir -p "$wdir"; cd "$wdir"
-  if [[ ! -f go.mod ]]; then
+  if [[ ! -f .prepared ]]; then
+    rm -f go.mod go.sum
     go mod init example.invalid/lab-k8s-bins
     modfile="$(go mod download -json "$module@$version" | "$PY" -c 'import json,sys;print(json.load(sys.stdin)["GoMod"])')"
     # One replace per staging module, generated from the proxy's .mod file.
@@ -110,6 +111,7 @@ build_k8s_wrapper() {
     while IFS=$'\t' read -r name pkg; do
       go get -tool "$pkg@$version"
     done < <(q binaries "$comp")
+    touch .prepared
   fi
   ld=""
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
@@ -122,13 +124,15 @@ build_k8s_wrapper() {
 }
 
 build_wrapper() {
-  local comp="$1" version="$2" out="$3" module wdir name pkg m
-  module="$(q get "$comp" module)"
+  local comp="$1" version="$2" out="$3" wdir name pkg
   wdir="$SRC/$comp-$version"; mkdir -p "$wdir"; cd "$wdir"
-  if [[ ! -f go.mod ]]; then
+  if [[ ! -f .prepared ]]; then
+    rm -f go.mod go.sum
     go mod init "example.invalid/lab-$comp-bins"
-    go get -tool "$module@$version"
-    for m in $(q extra-modules "$comp"); do go get -tool "$m@$version"; done
+    while IFS=$'\t' read -r name pkg; do
+      go get -tool "$pkg@$version"
+    done < <(q binaries "$comp")
+    touch .prepared
   fi
   while IFS=$'\t' read -r name pkg; do
     echo "--- go build $pkg"
@@ -172,6 +176,7 @@ build_component() {
   fi
   if ! err="$(verify "$comp" "$tmp" 2>&1)"; then
     echo "$err" >>"$log"
+    rm -rf "$tmp"
     die "$err; log: $log"
   fi
   touch "$tmp/.complete"

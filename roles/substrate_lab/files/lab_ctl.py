@@ -14,6 +14,7 @@ deletes the namespace. It reports {"changed": bool, ...}.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import json
 import os
@@ -96,19 +97,15 @@ def port_free(args) -> dict:
 def _terminate(pids: list[int], timeout: float = 15.0) -> list[int]:
     pids = [p for p in pids if p and p != os.getpid() and _alive(p)]
     for pid in pids:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and any(_alive(p) for p in pids):
         time.sleep(0.1)
     for pid in pids:
         if _alive(pid):
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     return pids
 
 

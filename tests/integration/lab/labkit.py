@@ -1,0 +1,101 @@
+"""Helpers shared by the lab tests and the lab benchmark (import as a plain module).
+
+Finds the lab's kubeconfig and kubectl, runs ansible-playbook against inventories/lab and
+parses its PLAY RECAP. Everything here talks to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+
+import yaml
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+CACHE = os.environ.get("LLM_PLATFORM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "llm-platform")
+LAB_NAME = os.environ.get("LLM_PLATFORM_LAB_NAME", "lab")
+KUBECONFIG = os.environ.get("LLM_PLATFORM_LAB_KUBECONFIG", os.path.join(CACHE, "lab", LAB_NAME, "kubeconfig"))
+NETNS = f"llmlab-{LAB_NAME}"
+INVENTORY = os.path.join(REPO_ROOT, "inventories", "lab")
+CREATE = os.path.join(REPO_ROOT, "molecule", "default", "create.yml")
+DESTROY = os.path.join(REPO_ROOT, "molecule", "default", "destroy.yml")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+def versions() -> dict:
+    with open(os.path.join(REPO_ROOT, "lab", "versions.yml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def binary(name: str) -> str:
+    for comp, spec in versions()["components"].items():
+        if name in spec["binaries"]:
+            return os.path.join(CACHE, "bin", f"{comp}-{spec['version']}", name)
+    raise KeyError(name)
+
+
+def crd_manifest() -> list[dict]:
+    with open(os.path.join(CACHE, "lab", "crds.json"), encoding="utf-8") as fh:
+        return [f for group in json.load(fh)["crds"] for f in group["files"]]
+
+
+def kubectl(*args: str, input: str | None = None, check: bool = True, timeout: int = 120) -> subprocess.CompletedProcess:
+    cmd = [binary("kubectl"), f"--kubeconfig={KUBECONFIG}", *args]
+    proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout, check=False)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc
+
+
+def kubectl_json(*args: str) -> dict:
+    return json.loads(kubectl(*args, "-o", "json").stdout)
+
+
+def ready() -> bool:
+    if not (os.path.exists(KUBECONFIG) and os.path.exists(binary("kubectl"))):
+        return False
+    proc = kubectl("--request-timeout=5s", "get", "--raw", "/readyz", check=False, timeout=20)
+    return proc.returncode == 0 and proc.stdout.strip() == "ok"
+
+
+def ansible_playbook(playbook: str, *extra: str, timeout: int = 3600) -> subprocess.CompletedProcess:
+    exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
+    cmd = [exe, "-i", INVENTORY, playbook, *extra]
+    return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """PLAY RECAP lines -> {host: {ok, changed, unreachable, failed}}."""
+    out = {}
+    for host, ok, changed, unreachable, failed in RECAP.findall(output):
+        out[host] = {"ok": int(ok), "changed": int(changed), "unreachable": int(unreachable), "failed": int(failed)}
+    return out
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+def url_is_loopback(url: str) -> bool:
+    m = re.match(r"^[a-z]+://(\[[^\]]+\]|[^/:]+)", url or "")
+    return bool(m) and m.group(1) in LOOPBACK_HOSTS

@@ -1,0 +1,65 @@
+"""The substrate_lab role: idempotence, network isolation and its error messages."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+
+import pytest
+
+pytestmark = pytest.mark.lab
+
+
+def test_second_run_reports_changed_0(lab):
+    proc = lab.ansible_playbook(lab.CREATE)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    recap = lab.recap(proc.stdout)
+    assert recap, f"no PLAY RECAP in output:\n{proc.stdout[-2000:]}"
+    for host, counts in recap.items():
+        assert counts["failed"] == 0, (host, counts)
+        assert counts["changed"] == 0, f"{host} changed={counts['changed']} on a healthy lab:\n{proc.stdout[-4000:]}"
+
+
+def test_lab_namespace_has_only_loopback(lab):
+    links = subprocess.run(["ip", "netns", "exec", lab.NETNS, "ip", "-o", "link"], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    names = [line.split(":")[1].strip() for line in links]
+    assert names == ["lo"], names
+    routes = subprocess.run(["ip", "netns", "exec", lab.NETNS, "ip", "route", "show", "table", "all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert "default" not in routes, routes
+
+
+def test_every_lab_listener_is_loopback(lab):
+    out = subprocess.run(["ip", "netns", "exec", lab.NETNS, "ss", "-Hltn"], capture_output=True, text=True,
+                         check=True).stdout
+    addrs = [line.split()[3].rsplit(":", 1)[0] for line in out.splitlines() if line.strip()]
+    assert addrs, "no listener in the lab namespace"
+    assert all(a in ("127.0.0.1", "[::1]") for a in addrs), addrs
+
+
+def test_control_plane_versions_match_the_pins(lab):
+    version = lab.kubectl_json("version")
+    pinned = lab.versions()["components"]["kubernetes"]["version"]
+    assert version["serverVersion"]["gitVersion"] == pinned
+    assert version["clientVersion"]["gitVersion"] == pinned
+
+
+def test_port_in_use_is_a_clear_error(lab):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    port = sock.getsockname()[1]
+    try:
+        proc = lab.ansible_playbook(
+            lab.CREATE,
+            "-e", json.dumps({"substrate_lab_name": "porttest", "substrate_lab_apiserver_port": port,
+                              "substrate_lab_kubeconfig": f"{lab.CACHE}/lab/porttest/kubeconfig",
+                              "substrate_lab_crds": False}),
+        )
+    finally:
+        sock.close()
+    assert proc.returncode != 0
+    assert f"Port 127.0.0.1:{port} is in use" in proc.stdout, proc.stdout[-3000:]
+    assert not subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.count("llmlab-porttest")
