@@ -252,9 +252,9 @@ spec:
 */}}
 {{- define "llmp.argocdConfig" -}}
 {{- $a := .Values.argocd -}}
-{{- $cm := dict "kustomize.buildOptions" $a.kustomizeBuildOptions "application.resourceTrackingMethod" "annotation" "admin.enabled" (ternary "true" "false" (and $a.adminEnabled (empty $a.oidc))) -}}
+{{- $cm := dict "kustomize.buildOptions" $a.kustomizeBuildOptions "application.resourceTrackingMethod" "annotation" "admin.enabled" (ternary "true" "false" (and $a.adminEnabled (empty $a.oidcConfig))) -}}
 {{- if .Values.cluster.domain -}}{{- $_ := set $cm "url" (printf "https://argocd.%s" .Values.cluster.domain) -}}{{- end -}}
-{{- if $a.oidc -}}{{- $_ := set $cm "oidc.config" (toYaml $a.oidc) -}}{{- end -}}
+{{- if $a.oidcConfig -}}{{- $_ := set $cm "oidc.config" $a.oidcConfig -}}{{- end -}}
 {{- range $k, $lua := (.Files.Get "files/argocd-resource-health.yml" | fromYaml) -}}
 {{- $_ := set $cm (printf "resource.customizations.health.%s" $k) $lua -}}
 {{- end -}}
