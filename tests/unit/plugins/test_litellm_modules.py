@@ -58,7 +58,7 @@ def test_wrong_master_key_is_explained(fake, monkeypatch, capsys):
 
 
 def test_key_module_returns_raw_key_once_and_info_hides_it(fake, monkeypatch, capsys):
-    rc, res, _ = run(litellm_key, {"key_alias": "a-default", "team_id": "a"}, fake, monkeypatch, capsys)
+    _rc, res, _ = run(litellm_key, {"key_alias": "a-default", "team_id": "a"}, fake, monkeypatch, capsys)
     raw = res["key"]
     assert raw.startswith("sk-")
     _rc, res, out = run(litellm_key, {"key_alias": "a-default", "team_id": "a"}, fake, monkeypatch, capsys)
