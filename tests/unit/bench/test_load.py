@@ -1,5 +1,7 @@
 """Arrival schedules and sweep spacing."""
 
+import itertools
+
 import pytest
 
 from bench.load import arrivals, sweep_rates
@@ -17,7 +19,7 @@ def test_poisson_arrivals_seeded_and_rate_close():
     a = arrivals(200.0, "poisson", 50.0, 100000, 7)
     assert a == arrivals(200.0, "poisson", 50.0, 100000, 7)
     assert len(a) / 50.0 == pytest.approx(200.0, rel=0.05)
-    gaps = [y - x for x, y in zip(a, a[1:], strict=False)]
+    gaps = [y - x for x, y in itertools.pairwise(a)]
     mean = sum(gaps) / len(gaps)
     var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
     assert var ** 0.5 / mean == pytest.approx(1.0, rel=0.1)   # exponential: CV = 1
