@@ -33,6 +33,16 @@ def features(cfg):
     return merged
 
 
+def physical_gpus(cfg):
+    """Physical GPUs of the fleet: sum of gpus_per_node x max_nodes over gpu_pools."""
+    total = 0
+    for _, pool in named(cfg, "gpu_pools"):
+        gpus, nodes = pool.get("gpus_per_node"), pool.get("max_nodes")
+        if isinstance(gpus, int) and isinstance(nodes, int):
+            total += gpus * nodes
+    return total
+
+
 def check(cfg, err):
     profile = cfg.get("platform_profile")
     flags = features(cfg)
@@ -64,6 +74,13 @@ def check(cfg, err):
     repo = cfg.get("platform_repo_url")
     if isinstance(repo, str) and not repo.startswith(REPO_SCHEMES):
         err("platform_repo_url", repo, "a git URL starting with " + ", ".join(REPO_SCHEMES))
+    quota = cfg.get("platform_gpu_quota")
+    if isinstance(quota, int) and not isinstance(quota, bool):
+        fleet = physical_gpus(cfg)
+        if quota < 0:
+            err("platform_gpu_quota", quota, "0 (the fleet's physical GPU count) or a positive integer")
+        elif quota > fleet:
+            err("platform_gpu_quota", quota, "at most %d, the physical GPUs of gpu_pools (gpus_per_node x max_nodes)" % fleet)
     domain = cfg.get("platform_domain")
     if isinstance(domain, str) and domain and (domain != domain.lower() or "." not in domain or " " in domain):
         err("platform_domain", domain, "empty or a lowercase DNS zone such as example.com")
