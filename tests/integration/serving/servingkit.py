@@ -43,8 +43,11 @@ MASTER_KEY = "sk-serving-test-master-key"
 
 def kit_dir():
     """The litellm-offline kit (shared/ beside the checkout; /work/shared in a session)."""
-    for cand in (os.environ.get("LITELLM_OFFLINE_KIT", ""), os.path.join(REPO, "..", "shared", "litellm-offline"),
-                 "/work/shared/litellm-offline"):
+    for cand in (
+        os.environ.get("LITELLM_OFFLINE_KIT", ""),
+        os.path.join(REPO, "..", "shared", "litellm-offline"),
+        "/work/shared/litellm-offline",
+    ):
         if cand and os.path.isfile(os.path.join(cand, "setup.sh")):
             return os.path.abspath(cand)
     raise RuntimeError("litellm-offline kit not found (set LITELLM_OFFLINE_KIT)")
@@ -63,9 +66,11 @@ def kit_install():
 
 
 def sim_binary():
-    for cand in (os.environ.get("SERVING_SIM_BIN", ""),
-                 os.path.join(CACHE, "bin", "llm-d-inference-sim-%s" % SIM_VERSION, "llm-d-inference-sim"),
-                 os.path.join(CACHE, "bin", "llm-d-inference-sim")):
+    for cand in (
+        os.environ.get("SERVING_SIM_BIN", ""),
+        os.path.join(CACHE, "bin", "llm-d-inference-sim-%s" % SIM_VERSION, "llm-d-inference-sim"),
+        os.path.join(CACHE, "bin", "llm-d-inference-sim"),
+    ):
         if cand and os.access(cand, os.X_OK):
             return cand
     raise RuntimeError("llm-d-inference-sim %s not built (lab/build.sh llm-d-inference-sim)" % SIM_VERSION)
@@ -161,9 +166,28 @@ def served_names(models):
 def start_sim(ns, port, workdir, models, ttft="0ms", itl="0ms", max_num_seqs=64):
     """The simulator answers to every served name (standing in for gateway + engine)."""
     names = served_names(models)
-    argv = [sim_binary(), "--port", str(port), "--model", names[0], "--served-model-name", *names,
-            "--force-dummy-tokenizer", "--mode", "random", "--time-to-first-token", ttft, "--inter-token-latency", itl,
-            "--max-num-seqs", str(max_num_seqs), "--max-model-len", "8192", "--seed", "42"]
+    argv = [
+        sim_binary(),
+        "--port",
+        str(port),
+        "--model",
+        names[0],
+        "--served-model-name",
+        *names,
+        "--force-dummy-tokenizer",
+        "--mode",
+        "random",
+        "--time-to-first-token",
+        ttft,
+        "--inter-token-latency",
+        itl,
+        "--max-num-seqs",
+        str(max_num_seqs),
+        "--max-model-len",
+        "8192",
+        "--seed",
+        "42",
+    ]
     proc = Proc(ns, argv, os.path.join(workdir, "sim.log"))
     wait_http(ns, "http://127.0.0.1:%d/v1/models" % port, proc)
     return proc
@@ -213,18 +237,37 @@ class LiteLLM:
         os.makedirs(pg)
         shutil.chown(pg, "postgres", "postgres")
         self._as_pg([os.path.join(PG_BIN, "initdb"), "-D", os.path.join(pg, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
-        self._as_pg([os.path.join(PG_BIN, "pg_ctl"), "-D", os.path.join(pg, "data"), "-l", os.path.join(pg, "server.log"), "-o",
-                     "-c listen_addresses=127.0.0.1 -p %d -k %s" % (self.pg_port, pg), "-w", "start"])
+        self._as_pg(
+            [
+                os.path.join(PG_BIN, "pg_ctl"),
+                "-D",
+                os.path.join(pg, "data"),
+                "-l",
+                os.path.join(pg, "server.log"),
+                "-o",
+                "-c listen_addresses=127.0.0.1 -p %d -k %s" % (self.pg_port, pg),
+                "-w",
+                "start",
+            ]
+        )
         psql = ["psql", "-q", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres"]
-        self.ns.run([*psql, "-c", "CREATE USER litellm WITH PASSWORD 'litellm'", "-c", "CREATE DATABASE litellm OWNER litellm"],
-                    check=True, capture_output=True)
+        self.ns.run(
+            [*psql, "-c", "CREATE USER litellm WITH PASSWORD 'litellm'", "-c", "CREATE DATABASE litellm OWNER litellm"],
+            check=True,
+            capture_output=True,
+        )
         python = os.path.join(self.prefix, "venv", "bin", "python")
         self.ns.run(["bash", os.path.join(self.kit, "apply_migrations.sh"), self.database_url, python], check=True, capture_output=True)
 
     def _start(self):
         env = dict(os.environ, LITELLM_MASTER_KEY=MASTER_KEY, UPSTREAM_API_KEY="sk-upstream-shared", START_TIMEOUT="240")
-        res = self.ns.run(["bash", os.path.join(self.kit, "start.sh"), self.prefix, self.config, str(self.port)],
-                          env=env, capture_output=True, text=True, check=False)
+        res = self.ns.run(
+            ["bash", os.path.join(self.kit, "start.sh"), self.prefix, self.config, str(self.port)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if res.returncode != 0:
             log = os.path.join(self.prefix, "proxy.log")
             tail = open(log, encoding="utf-8", errors="replace").read()[-3000:] if os.path.exists(log) else ""  # noqa: SIM115
@@ -244,8 +287,12 @@ class LiteLLM:
         return body["key"]
 
     def chat(self, key, model, content="Reply with the single word: pong", max_tokens=16):
-        return self.call("POST", "/v1/chat/completions",
-                         {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": max_tokens}, key=key)
+        return self.call(
+            "POST",
+            "/v1/chat/completions",
+            {"model": model, "messages": [{"role": "user", "content": content}], "max_tokens": max_tokens},
+            key=key,
+        )
 
     def spend(self, key):
         status, body = self.call("GET", "/key/info?key=" + key)
