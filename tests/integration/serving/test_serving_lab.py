@@ -1,0 +1,164 @@
+"""The serving objects on the lab's real kube-apiserver with the real upstream CRDs, and
+serving.yml up/down on the kwok GPU fleet.
+
+Objects go to test-owned namespaces (the chart's namespaces with a suffix) so this suite never
+touches what other suites apply; they are deleted at the end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from conftest import playbook, recap
+from serving_render import render_serving
+
+pytestmark = [pytest.mark.serving, pytest.mark.lab]
+
+SUFFIX = "-svctest"
+NAMESPACES = {n: n + SUFFIX for n in ("serving", "inference", "litellm")}
+FIELD_MANAGER = "llm-platform"
+
+
+def _renamespace(obj):
+    """Move every namespace reference (metadata, parentRefs, selectors) to the test namespaces."""
+    if isinstance(obj, dict):
+        return {
+            k: (NAMESPACES.get(v, v) if k in ("namespace", "kubernetes.io/metadata.name") and isinstance(v, str) else _renamespace(v))
+            for k, v in obj.items()
+        }
+    if isinstance(obj, list):
+        return [_renamespace(v) for v in obj]
+    return obj
+
+
+def _objects():
+    rendered = render_serving(kserve=True)
+    return [_renamespace(o) for objs in rendered.values() for o in objs]
+
+
+def _fixtures(objects):
+    """Namespaces, and a pre-provisioned PV per weights PVC (the lab has no storage provisioner)."""
+    out = [{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": n}} for n in NAMESPACES.values()]
+    for pvc in (o for o in objects if o["kind"] == "PersistentVolumeClaim"):
+        name = "svctest-" + pvc["metadata"]["name"]
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": name, "labels": {"llm-platform/test": "serving"}},
+                "spec": {
+                    "capacity": {"storage": pvc["spec"]["resources"]["requests"]["storage"]},
+                    "accessModes": ["ReadWriteOnce"],
+                    "persistentVolumeReclaimPolicy": "Retain",
+                    "storageClassName": "",
+                    "hostPath": {"path": "/var/lib/llm-platform/" + name},
+                    "claimRef": {"namespace": pvc["metadata"]["namespace"], "name": pvc["metadata"]["name"]},
+                },
+            }
+        )
+    return out
+
+
+def _apply(kubectl, docs):
+    stream = yaml.safe_dump_all(docs)
+    return kubectl("apply", "--server-side", "--field-manager=" + FIELD_MANAGER, "--force-conflicts", "-f", "-", stdin=stream)
+
+
+def _generations(kubectl, docs):
+    live = json.loads(kubectl("get", "-f", "-", "-o", "json", stdin=yaml.safe_dump_all(docs)).stdout)
+    items = live.get("items", [live])
+    return {(i["kind"], i["metadata"].get("namespace"), i["metadata"]["name"]): i["metadata"].get("generation") for i in items}
+
+
+@pytest.fixture(scope="module")
+def applied(kubectl):
+    objects = _objects()
+    fixtures = _fixtures(objects)
+    _apply(kubectl, fixtures)
+    first = _apply(kubectl, objects)
+    yield objects, first
+    kubectl("delete", "namespace", *NAMESPACES.values(), "--wait=false", "--ignore-not-found", check=False)
+    kubectl("delete", "pv", "-l", "llm-platform/test=serving", "--wait=false", "--ignore-not-found", check=False)
+
+
+def test_three_models_every_object_accepted(applied):
+    objects, first = applied
+    kinds = {o["kind"] for o in objects}
+    assert {"Deployment", "InferenceService", "ScaledObject", "InferencePool", "InferenceObjective", "HTTPRoute", "Gateway"} <= kinds
+    assert {"ServiceMonitor", "ExternalSecret", "NetworkPolicy", "Job", "ConfigMap"} <= kinds
+    applied_lines = [line for line in first.stdout.splitlines() if "serverside-applied" in line]
+    assert len(applied_lines) == len(objects), first.stdout
+
+
+def test_second_apply_is_a_no_op(kubectl, applied):
+    objects, _ = applied
+    before = _generations(kubectl, objects)
+    _apply(kubectl, objects)
+    assert _generations(kubectl, objects) == before
+    diff = kubectl(
+        "diff",
+        "--server-side",
+        "--field-manager=" + FIELD_MANAGER,
+        "--force-conflicts",
+        "-f",
+        "-",
+        stdin=yaml.safe_dump_all(objects),
+        check=False,
+    )
+    assert diff.returncode == 0, diff.stdout[-3000:]
+
+
+def _pods(kubectl, model):
+    ns = NAMESPACES["serving"]
+    items = json.loads(kubectl("get", "pods", "-n", ns, "-l", "llm-platform/model=" + model, "-o", "json").stdout)["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def _run(kubectl, *args):
+    res = playbook(["-e", "platform_serving_namespace=" + NAMESPACES["serving"], "-e", "platform_serving_wait_timeout=180", *args])
+    assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-2000:]
+    return recap(res.stdout)
+
+
+def test_serving_playbook_up_and_down(kubectl, applied):
+    first = _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=1")
+    assert first["changed"] >= 1
+    pods = _pods(kubectl, "qwen-local")
+    assert len(pods) == 1
+    nodes = {n["metadata"]["name"]: n for n in json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]}
+    for pod in pods:
+        node = nodes[pod["spec"]["nodeName"]]
+        assert int(node["status"]["allocatable"].get("nvidia.com/gpu", "0")) >= 1  # a GPU node
+        assert pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+        assert any(t["key"] == "nvidia.com/gpu" for t in node["spec"].get("taints", []))
+    assert _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=1")["changed"] == 0
+
+    down = _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=0")
+    assert down["changed"] >= 1
+    assert _pods(kubectl, "qwen-local") == []
+    assert _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=0")["changed"] == 0
+
+
+def test_serving_playbook_resumes_and_pauses_autoscaling(kubectl, applied):
+    ns = NAMESPACES["serving"]
+
+    def paused():
+        so = json.loads(kubectl("get", "scaledobject", "qwen-local", "-n", ns, "-o", "json").stdout)
+        return so["metadata"].get("annotations", {}).get("autoscaling.keda.sh/paused")
+
+    assert paused() == "true"  # shipped paused
+    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=resumed")["changed"] == 1
+    assert paused() is None
+    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=resumed")["changed"] == 0
+    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=paused")["changed"] == 1
+    assert paused() == "true"
+    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=paused")["changed"] == 0
+
+
+def test_kserve_model_down_is_the_idle_pause_annotation(kubectl, applied):
+    ns = NAMESPACES["serving"]
+    assert _run(kubectl, "-e", "model=qwen-oci", "-e", "replicas=0")["changed"] == 1
+    isvc = json.loads(kubectl("get", "inferenceservice", "qwen-oci", "-n", ns, "-o", "json").stdout)
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/stop"] == "true"
+    assert _run(kubectl, "-e", "model=qwen-oci", "-e", "replicas=0")["changed"] == 0
