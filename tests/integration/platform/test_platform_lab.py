@@ -1,0 +1,147 @@
+"""Platform core against the lab's real kube-apiserver (real upstream CRDs, kwok fleet):
+
+- every child Application (and the AppProject) of every inventory x profile passes the real
+  Argo CD CRD schema (server-side dry-run apply);
+- every in-repo chart's objects, rendered with every inventory's values, are accepted
+  server-side and a second apply is a no-op (kubectl diff --server-side);
+- the platform playbook converges twice with changed=0 the second time, and --check --diff
+  changes nothing in the cluster (resourceVersions before == after);
+- the secrets playbook seeds create-if-absent, never overwrites, never prints a value.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+
+import pytest
+from gitops.gitops_render import INVENTORIES, PROFILES, applications, in_repo, render_app, render_root, tool, values_for
+from platformkit import apply_docs, diff_docs
+
+pytestmark = [pytest.mark.platform, pytest.mark.lab, pytest.mark.skipif(tool("helm") is None, reason="helm not built")]
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+PLATFORM = os.path.join(REPO, "playbooks", "platform.yml")
+SECRETS = os.path.join(REPO, "playbooks", "secrets.yml")
+ALL_ON = {"observability": True, "autoscaling": True, "gpu_quota": True, "kserve": True, "inference_routing": True}
+
+
+@pytest.mark.parametrize("inventory", INVENTORIES)
+def test_child_applications_pass_the_argo_cd_schema(lab, inventory):
+    docs = []
+    for profile in PROFILES:
+        docs += render_root(values_for(inventory, profile))
+    docs += render_root(values_for(inventory, "full", ALL_ON))
+    # One object per name: the widest profile's version wins (names are identical across profiles).
+    unique = {(d["kind"], d["metadata"]["name"]): d for d in docs}
+    out = apply_docs(lab, list(unique.values()), "--dry-run=server", "-o", "json")
+    accepted = json.loads(out.stdout)
+    kinds = sorted({i["kind"] for i in accepted.get("items", [accepted])})
+    assert kinds == ["AppProject", "Application"]
+    assert len(accepted.get("items", [accepted])) == len(unique)
+
+
+def test_the_schema_check_is_real(lab):
+    """A malformed Application is rejected by the same dry-run (the CRD schema is live)."""
+    app = copy.deepcopy(next(iter(applications(values_for("lab", "platform")).values())))
+    app["spec"]["syncPolicy"]["retry"]["limit"] = "ten"
+    out = apply_docs(lab, [app], "--dry-run=server", check=False)
+    assert out.returncode != 0
+    assert "limit" in out.stderr
+
+
+def _chart_objects(inventory, backend=None):
+    values = values_for(inventory, "full", ALL_ON)
+    if backend:
+        values["secrets"].update(backend)
+    apps = applications(values)
+    objs = []
+    for name in ("secret-store", "kueue-config"):
+        assert in_repo(apps[name])
+        objs += render_app(apps[name])
+    return objs
+
+
+CHART_CASES = [(inv, None) for inv in INVENTORIES] + [
+    ("byo", {"backend": "vault", "auth": "token", "vault": {"server": "https://vault.example.com:8200", "path": "secret", "role": "eso"}}),
+    ("byo", {"backend": "vault", "auth": "kubernetes", "vault": {"server": "https://vault.example.com:8200", "path": "kv", "role": "eso"}}),
+    # The lab's own store last, so the lab is left with it.
+    ("lab", None),
+]
+
+
+@pytest.mark.parametrize("inventory,backend", CHART_CASES, ids=[f"{i}-{(b or {}).get('auth', 'inventory')}" for i, b in CHART_CASES])
+def test_in_repo_charts_are_accepted_and_a_second_apply_is_a_no_op(lab, inventory, backend):
+    objs = _chart_objects(inventory, backend)
+    kinds = {o["kind"] for o in objs}
+    assert {"ClusterSecretStore", "ResourceFlavor", "ClusterQueue", "WorkloadPriorityClass"} <= kinds
+    apply_docs(lab, objs)
+    diff = diff_docs(lab, objs)
+    assert diff.returncode == 0, "second apply would change:\n" + diff.stdout[-4000:] + diff.stderr[-2000:]
+    store = lab.kubectl_json("get", "clustersecretstore", "secret-store")
+    expected = (backend or {}).get("backend") or values_for(inventory)["secrets"]["backend"]
+    assert list(store["spec"]["provider"]) == [expected]
+    cq = lab.kubectl_json("get", "clusterqueues.kueue.x-k8s.io", "gpu-cq")
+    gpus = sum(p["gpus_per_node"] * p["max_nodes"] for p in values_for(inventory)["cluster"]["gpuPools"])
+    quota = {r["name"]: r["nominalQuota"] for r in cq["spec"]["resourceGroups"][0]["flavors"][0]["resources"]}
+    assert quota["nvidia.com/gpu"] == str(gpus)
+
+
+def _snapshot(lab):
+    """resourceVersion of every object the platform playbook owns."""
+    out = {}
+    for kind in ("all,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies",
+                 "applications.argoproj.io,appprojects.argoproj.io"):
+        for item in lab.kubectl_json("get", kind, "-n", "argocd")["items"]:
+            out[(item["kind"], item["metadata"]["name"])] = item["metadata"]["resourceVersion"]
+    for item in lab.kubectl_json("get", "clusterroles,clusterrolebindings,crd", "-l", "app.kubernetes.io/part-of=argocd")["items"]:
+        out[(item["kind"], item["metadata"]["name"])] = item["metadata"]["resourceVersion"]
+    for name in ("applications.argoproj.io", "appprojects.argoproj.io", "applicationsets.argoproj.io"):
+        item = lab.kubectl_json("get", "crd", name)
+        out[("CustomResourceDefinition", name)] = item["metadata"]["resourceVersion"]
+    return out
+
+
+def test_platform_playbook_is_idempotent_and_check_mode_changes_nothing(lab):
+    first = lab.ansible_playbook(PLATFORM)
+    assert first.returncode == 0, first.stdout[-6000:]
+    second = lab.ansible_playbook(PLATFORM)
+    assert second.returncode == 0, second.stdout[-6000:]
+    assert lab.recap(second.stdout)["localhost"]["changed"] == 0, second.stdout[-6000:]
+    before = _snapshot(lab)
+    check = lab.ansible_playbook(PLATFORM, "--check", "--diff")
+    assert check.returncode == 0, check.stdout[-6000:]
+    assert lab.recap(check.stdout)["localhost"]["changed"] == 0, check.stdout[-6000:]
+    after = _snapshot(lab)
+    assert len(before) > 40
+    assert before == after
+    # What the roles left behind: a configured Argo CD, the repo, the project and the root app.
+    cm = lab.kubectl_json("get", "configmap", "argocd-cm", "-n", "argocd")["data"]
+    assert cm["kustomize.buildOptions"] == "--enable-helm"
+    assert lab.kubectl_json("get", "configmap", "argocd-cmd-params-cm", "-n", "argocd")["data"]["server.insecure"] == "true"
+    repo = lab.kubectl_json("get", "secret", "repo-llm-platform", "-n", "argocd")
+    assert repo["metadata"]["labels"]["argocd.argoproj.io/secret-type"] == "repository"
+    root = lab.kubectl_json("get", "applications.argoproj.io", "llm-platform", "-n", "argocd")
+    values = root["spec"]["source"]["helm"]["valuesObject"]
+    assert values["cluster"]["substrate"] == "lab"
+    assert values["secrets"]["backend"] == "kubernetes"
+    assert root["spec"]["source"]["path"] == "gitops/app-of-apps"
+
+
+def test_secrets_playbook_seeds_once_and_never_prints(lab):
+    first = lab.ansible_playbook(SECRETS)
+    assert first.returncode == 0, first.stdout[-6000:]
+    secrets = lab.kubectl_json("get", "secrets", "-n", "platform-secrets", "-l", "llm-platform/secret-contract=true")["items"]
+    values = {s["metadata"]["name"]: base64.b64decode(s["data"]["value"]).decode() for s in secrets}
+    assert {"litellm-master-key", "litellm-salt-key", "vllm-api-key", "litellm-db-password"} <= set(values)
+    assert all(len(v) == 64 and int(v, 16) >= 0 for k, v in values.items() if k != "grafana-admin-password")
+    assert len(set(values.values())) == len(values)
+    second = lab.ansible_playbook(SECRETS)
+    assert second.returncode == 0, second.stdout[-6000:]
+    assert lab.recap(second.stdout)["localhost"]["changed"] == 0
+    again = lab.kubectl_json("get", "secrets", "-n", "platform-secrets", "-l", "llm-platform/secret-contract=true")["items"]
+    assert {s["metadata"]["name"]: base64.b64decode(s["data"]["value"]).decode() for s in again} == values
+    for value in values.values():
+        assert value not in first.stdout + first.stderr + second.stdout + second.stderr
