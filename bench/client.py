@@ -1,7 +1,9 @@
 """One streaming OpenAI-compatible request, timed (chat and completions, SSE).
 
 Timestamps are ``time.perf_counter()`` seconds. ``start`` is taken just before the POST is
-issued. A *token chunk* is an SSE message whose first choice carries non-empty text
+issued; a chunk's time is when the bytes carrying it were read from the socket (events that
+arrive in one read share that time, as they reached the client together). A *token chunk* is
+an SSE message whose first choice carries non-empty text
 (``delta.content``/``delta.reasoning_content`` for chat, ``text`` for completions); role-only and
 usage-only messages are not token chunks.
 """
@@ -135,32 +137,41 @@ class Client:
                     res.error = "http_%d" % resp.status
                     res.error_detail = (await resp.read()).decode("utf-8", "replace")
                     return res
-                async for line in resp.content:
-                    if not line.startswith(b"data:"):
-                        continue
+                buf = b""
+                async for data in resp.content.iter_any():
                     now = perf()
-                    data = line[5:].strip()
-                    if data == b"[DONE]":
-                        done = True
-                        break
-                    obj = _loads(data)
-                    choices = obj.get("choices")
-                    if choices:
-                        c = choices[0]
-                        if chat:
-                            d = c.get("delta") or {}
-                            if d.get("content") or d.get("reasoning_content") or d.get("reasoning"):
+                    buf = buf + data if buf else data
+                    end = buf.rfind(b"\n")
+                    if end < 0:
+                        continue
+                    lines, buf = buf[:end].split(b"\n"), buf[end + 1 :]
+                    for line in lines:
+                        if not line.startswith(b"data:"):
+                            continue
+                        payload = line[5:].strip()
+                        if payload == b"[DONE]":
+                            done = True
+                            break
+                        obj = _loads(payload)
+                        choices = obj.get("choices")
+                        if choices:
+                            c = choices[0]
+                            if chat:
+                                d = c.get("delta") or {}
+                                if d.get("content") or d.get("reasoning_content") or d.get("reasoning"):
+                                    times.append(now)
+                            elif c.get("text"):
                                 times.append(now)
-                        elif c.get("text"):
-                            times.append(now)
-                    usage = obj.get("usage")
-                    if usage:
-                        res.output_tokens = usage.get("completion_tokens")
-                        res.prompt_tokens = usage.get("prompt_tokens")
-                    elif "error" in obj:
-                        res.error = "stream_error"
-                        res.error_detail = json.dumps(obj["error"])[:300]
-                        return res
+                        usage = obj.get("usage")
+                        if usage:
+                            res.output_tokens = usage.get("completion_tokens")
+                            res.prompt_tokens = usage.get("prompt_tokens")
+                        elif "error" in obj:
+                            res.error = "stream_error"
+                            res.error_detail = json.dumps(obj["error"])[:300]
+                            return res
+                    if done:
+                        break
         except TimeoutError:
             res.error = "timeout"
         except aiohttp.ClientConnectorError as exc:

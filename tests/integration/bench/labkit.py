@@ -170,3 +170,48 @@ def url_ok(url: str) -> bool:
             return True
     except OSError:
         return False
+
+
+# ---------------------------------------------------------------- GuideLLM (comparison runs)
+GUIDELLM_VERSION = "0.8.1"
+GUIDELLM_VENV = os.path.join(CACHE, "guidellm", GUIDELLM_VERSION, "venv")
+GUIDELLM_INSTALL = "tests/perf/bench/install_guidellm.sh"
+
+
+def guidellm_binary() -> str:
+    p = os.path.join(GUIDELLM_VENV, "bin", "guidellm")
+    if not os.path.isfile(p):
+        raise RuntimeError("GuideLLM %s not installed; install it with: bash %s" % (GUIDELLM_VERSION, GUIDELLM_INSTALL))
+    return p
+
+
+def guidellm_tokenizer(workdir: str) -> str:
+    """A local word-level tokenizer (make_tokenizer.py) built with GuideLLM's own Python."""
+    out = os.path.join(workdir, "gl-tokenizer")
+    if not os.path.isfile(os.path.join(out, "tokenizer.json")):
+        subprocess.run([os.path.join(GUIDELLM_VENV, "bin", "python"), os.path.join(os.path.dirname(__file__),
+                        "make_tokenizer.py"), out], check=True)
+    return out
+
+
+def run_guidellm(ns: Netns, workdir: str, target: str, model: str, profile: str, seconds: float, prompt_tokens: int,
+                 output_tokens: int, max_requests: int | None = None, name: str = "gl") -> dict:
+    """One GuideLLM invocation in the namespace; returns its JSON report."""
+    out = os.path.join(workdir, "%s-%d.json" % (name, int(time.time() * 1000)))
+    argv = [guidellm_binary(), "run", "--backend", "kind=openai_http,target=%s,model=%s" % (target, model),
+            "--profile", profile, "--constraint", "kind=max_duration,seconds=%g" % seconds,
+            "--data", "kind=synthetic_text,prompt_tokens=%d,output_tokens=%d" % (prompt_tokens, output_tokens),
+            "--tokenizer", "kind=huggingface_auto,model=%s" % guidellm_tokenizer(workdir),
+            "--output", "kind=json,path=%s" % out, "--disable-console"]
+    if max_requests:
+        argv[argv.index("--data"):argv.index("--data")] = ["--constraint", "kind=max_requests,count=%d" % max_requests]
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               GUIDELLM__LOGGING__CONSOLE_LOG_LEVEL="WARNING")
+    r = ns.run(argv, capture_output=True, text=True, env=env, timeout=900)
+    if r.returncode != 0 or not os.path.isfile(out):
+        raise RuntimeError("guidellm failed (%d):\n%s\n%s" % (r.returncode, r.stdout[-2000:], r.stderr[-3000:]))
+    return read_json(out)
+
+
+def guidellm_stat(bench: dict, metric: str, stat: str = "median", which: str = "successful"):
+    return bench["metrics"][metric][which][stat]

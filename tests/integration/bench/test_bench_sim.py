@@ -25,7 +25,7 @@ OUT_TOKENS = 16
 @pytest.fixture(scope="module")
 def queue_run(bench, sim, prometheus, workdir):
     """Closed loop at 2 (below max-num-seqs) and 12 (3x above) concurrent streams."""
-    rc, out, err, res = bench("run", "--endpoint", sim, "--model", "bench-model", "--profile", "concurrency",
+    rc, _out, err, res = bench("run", "--endpoint", sim, "--model", "bench-model", "--profile", "concurrency",
                               "--concurrencies", "2,12", "--duration", "8", "--max-requests", "400",
                               "--output-tokens", str(OUT_TOKENS), "--input-tokens", "64", "--warmup", "4",
                               "--prometheus-url", prometheus, "--reports-dir", os.path.join(workdir, "reports"),
@@ -145,7 +145,7 @@ def test_endpoint_returning_401_stops_before_load(bench, ns, workdir):
                             extra=["--failure-injection-rate", "100", "--failure-types", "invalid_api_key"])
     try:
         reports = os.path.join(workdir, "reports-401")
-        rc, out, err, _ = bench("run", "--endpoint", "http://127.0.0.1:18001/v1", "--model", "bench-model",
+        rc, _out, err, _ = bench("run", "--endpoint", "http://127.0.0.1:18001/v1", "--model", "bench-model",
                                 "--profile", "concurrency", "--concurrencies", "2", "--duration", "2",
                                 "--reports-dir", reports)
     finally:
