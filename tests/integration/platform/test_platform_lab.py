@@ -145,3 +145,42 @@ def test_secrets_playbook_seeds_once_and_never_prints(lab):
     assert {s["metadata"]["name"]: base64.b64decode(s["data"]["value"]).decode() for s in again} == values
     for value in values.values():
         assert value not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
+def _child(name, sync, health, message=""):
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd", "labels": {"app.kubernetes.io/part-of": "llm-platform"}},
+        "spec": {"project": "llm-platform", "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
+                 "source": {"repoURL": "https://github.com/example/llm-platform.git", "path": "gitops/charts/x", "targetRevision": "main"}},
+        "status": {"sync": {"status": sync}, "health": {"status": health, "message": message}},
+    }
+
+
+def test_wait_names_the_stuck_application(lab):
+    """No controller runs in the lab, so the test plays Argo CD: it writes the statuses the
+    role polls (Application has no status subresource) and checks the role's report."""
+    assert lab.ansible_playbook(PLATFORM, "--tags", "apps").returncode == 0
+    children = [_child("zz-test-ok", "Synced", "Healthy"),
+                _child("zz-test-stuck", "OutOfSync", "Degraded", "Deployment zz: ProgressDeadlineExceeded")]
+    refs = [{"group": "argoproj.io", "kind": "Application", "namespace": "argocd", "name": c["metadata"]["name"]} for c in children]
+    root_status = {"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}, "resources": refs}}
+    wait = ("--tags", "apps", "-e", "platform_apps_wait=true", "-e", "platform_apps_wait_timeout=4", "-e", "platform_apps_wait_interval=2")
+    try:
+        apply_docs(lab, children)
+        lab.kubectl("patch", "applications.argoproj.io", "llm-platform", "-n", "argocd", "--type=merge", "-p", json.dumps(root_status))
+        stuck = lab.ansible_playbook(PLATFORM, *wait)
+        assert stuck.returncode != 0
+        report = "zz-test-stuck: sync=OutOfSync health=Degraded - Deployment zz: ProgressDeadlineExceeded"
+        assert report in stuck.stdout, stuck.stdout[-3000:]
+        assert "zz-test-ok:" not in stuck.stdout
+        lab.kubectl("patch", "applications.argoproj.io", "zz-test-stuck", "-n", "argocd", "--type=merge",
+                    "-p", json.dumps({"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}}))
+        done = lab.ansible_playbook(PLATFORM, *wait)
+        assert done.returncode == 0, done.stdout[-3000:]
+        assert lab.recap(done.stdout)["localhost"]["changed"] == 0
+    finally:
+        lab.kubectl("delete", "applications.argoproj.io", "zz-test-ok", "zz-test-stuck", "-n", "argocd", "--ignore-not-found", check=False)
+        lab.kubectl("patch", "applications.argoproj.io", "llm-platform", "-n", "argocd", "--type=json",
+                    "-p", '[{"op": "remove", "path": "/status"}]', check=False)
