@@ -3,7 +3,6 @@ request path (llm-d-inference-sim + a real LiteLLM in a loopback-only namespace)
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -15,9 +14,7 @@ sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "unit", "serving"))
 
 import servingkit  # noqa: E402
-from serving_render import CACHE, REPO, load_models  # noqa: E402
-
-FEATURES = {"observability": True, "autoscaling": True, "gpu_quota": True, "kserve": True, "inference_routing": True}
+from serving_render import CACHE  # noqa: E402
 
 
 def _lab_kubeconfig():
@@ -52,32 +49,6 @@ def kubectl(kubeconfig):
         return res
 
     return run
-
-
-def playbook(args, env=None, netns=None):
-    """Run playbooks/serving.yml against the lab inventory with the three-model list."""
-    venv_bin = os.path.dirname(sys.executable)
-    argv = [
-        os.path.join(venv_bin, "ansible-playbook"),
-        "-i",
-        os.path.join(REPO, "inventories", "lab"),
-        os.path.join(REPO, "playbooks", "serving.yml"),
-        "-e",
-        json.dumps({"models": load_models(), "platform_features": FEATURES}),
-        *args,
-    ]
-    if netns is not None:
-        argv = netns.cmd(argv)
-    full_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_FORCE_COLOR="0", **(env or {}))
-    return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, env=full_env, check=False)
-
-
-def recap(output):
-    """{'ok': n, 'changed': n, 'failed': n} of localhost from a PLAY RECAP."""
-    for line in output.splitlines():
-        if line.startswith("localhost") and "ok=" in line:
-            return {k: int(v) for k, v in (part.split("=") for part in line.split(":", 1)[1].split())}
-    raise AssertionError("no PLAY RECAP in:\n" + output[-3000:])
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,8 @@ import json
 
 import pytest
 import yaml
-from conftest import playbook, recap
 from serving_render import render_serving
+from servinghelpers import playbook, recap
 
 pytestmark = [pytest.mark.serving, pytest.mark.lab]
 

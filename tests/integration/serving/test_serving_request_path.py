@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest import load_models, playbook, recap
+from servinghelpers import load_models, playbook, recap
 from servingkit import MASTER_KEY
 
 pytestmark = [pytest.mark.serving, pytest.mark.litellm, pytest.mark.slow]
