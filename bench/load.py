@@ -24,6 +24,8 @@ class Step:
     wall_end: float = 0.0
     perf_start: float = 0.0
     perf_end: float = 0.0
+    cpu_start: float = 0.0
+    cpu_end: float = 0.0
     results: list[Result] = field(default_factory=list)
 
     @property
@@ -74,7 +76,7 @@ async def closed_loop(client: Client, feed: PromptFeed, step: Step, duration: fl
     step's time or request budget is spent; requests in flight then finish (they count)."""
     concurrency = int(step.offered)
     sent = 0
-    step.wall_start, step.perf_start = time.time(), time.perf_counter()
+    step.wall_start, step.perf_start, step.cpu_start = time.time(), time.perf_counter(), time.process_time()
     deadline = step.perf_start + duration
 
     async def worker():
@@ -88,7 +90,7 @@ async def closed_loop(client: Client, feed: PromptFeed, step: Step, duration: fl
                 progress.update(step, duration)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    step.wall_end, step.perf_end = time.time(), time.perf_counter()
+    step.wall_end, step.perf_end, step.cpu_end = time.time(), time.perf_counter(), time.process_time()
     return step
 
 
@@ -112,7 +114,7 @@ async def open_loop(client: Client, feed: PromptFeed, step: Step, duration: floa
     sem = asyncio.Semaphore(max_concurrency) if max_concurrency > 0 else None
     tasks = []
     perf = time.perf_counter
-    step.wall_start, t0 = time.time(), perf()
+    step.wall_start, t0, step.cpu_start = time.time(), perf(), time.process_time()
     step.perf_start = t0
 
     async def one(res: Result, body: bytes):
@@ -138,7 +140,7 @@ async def open_loop(client: Client, feed: PromptFeed, step: Step, duration: floa
                 await asyncio.sleep(delay)
     if tasks:
         await asyncio.gather(*tasks)
-    step.wall_end, step.perf_end = time.time(), perf()
+    step.wall_end, step.perf_end, step.cpu_end = time.time(), perf(), time.process_time()
     return step
 
 

@@ -35,6 +35,7 @@ FORMULAS = {
     "cost_per_1k_requests": "(gpu_cost_per_hour * gpus / 3600) / request_throughput * 1000",
     "cost_per_1m_output_tokens": "(gpu_cost_per_hour * gpus / 3600) / output_token_throughput * 1e6",
     "achieved_concurrency": "sum of E2E of successful requests / step duration (Little's law)",
+    "client_cpu_ms_per_request": "CPU time (user + system) of the harness process during the step / requests sent",
     "dispatch_lag": "open loop only: actual send time - scheduled send time (client overhead and event-loop delay)",
 }
 
@@ -119,6 +120,8 @@ def summarize(step, slo: dict, gpu_cost_per_hour: float | None, gpus: int = 1) -
         "achieved_concurrency": round(sum(samples["e2e"]) / dur, 3),
         "latency_ms": {m: stats(samples[m]) for m in LATENCY_METRICS},
     }
+    if step.cpu_end > step.cpu_start and results:
+        summary["client_cpu_ms_per_request"] = round((step.cpu_end - step.cpu_start) / len(results) * 1000, 4)
     lags = [r.dispatch_lag for r in results if r.scheduled is not None]
     summary["dispatch_lag_ms"] = stats(lags)
     parsed = parse_slo(slo)

@@ -195,14 +195,14 @@ def guidellm_tokenizer(workdir: str) -> str:
 
 
 def run_guidellm(ns: Netns, workdir: str, target: str, model: str, profile: str, seconds: float, prompt_tokens: int,
-                 output_tokens: int, max_requests: int | None = None, name: str = "gl") -> dict:
+                 output_tokens: int, max_requests: int | None = None, name: str = "gl", extra: list[str] | None = None) -> dict:
     """One GuideLLM invocation in the namespace; returns its JSON report."""
     out = os.path.join(workdir, "%s-%d.json" % (name, int(time.time() * 1000)))
     argv = [guidellm_binary(), "run", "--backend", "kind=openai_http,target=%s,model=%s" % (target, model),
             "--profile", profile, "--constraint", "kind=max_duration,seconds=%g" % seconds,
             "--data", "kind=synthetic_text,prompt_tokens=%d,output_tokens=%d" % (prompt_tokens, output_tokens),
             "--tokenizer", "kind=huggingface_auto,model=%s" % guidellm_tokenizer(workdir),
-            "--output", "kind=json,path=%s" % out, "--disable-console"]
+            "--output", "kind=json,path=%s" % out, "--disable-console", *(extra or [])]
     if max_requests:
         argv[argv.index("--data"):argv.index("--data")] = ["--constraint", "kind=max_requests,count=%d" % max_requests]
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
