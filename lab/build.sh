@@ -187,10 +187,18 @@ build_component() {
 }
 
 fetch_crds() {
-  local start mv dirs log
+  local start mv dirs log key manifest
   start="$(now)"; order+=(crds)
   log="$LOGS/crds-download.log"
   dirs="$LLM_PLATFORM_CACHE/lab/crd-dirs.json"
+  manifest="$LLM_PLATFORM_CACHE/lab/crds.json"
+  key="$(cat "${LAB_VERSIONS_FILE:-$LAB_DIR/versions.yml}" "$LAB_DIR/versions.py" | sha256sum | cut -c1-16)"
+  if [[ $FORCE -eq 0 && -f "$manifest" && "$(cat "$manifest.key" 2>/dev/null)" == "$key" ]] \
+    && "$PY" -c 'import json,os,sys; sys.exit(0 if all(os.path.isfile(f["path"]) for c in json.load(open(sys.argv[1]))["crds"] for f in c["files"]) else 1)' "$manifest"; then
+    TIMINGS[crds]="$(elapsed "$start") (cached)"
+    log "crds: reusing manifest $manifest"
+    return 0
+  fi
   {
     echo "{"
     local first=1
@@ -206,7 +214,8 @@ fetch_crds() {
     echo "}"
   } >"$dirs.tmp"
   mv "$dirs.tmp" "$dirs"
-  q crd-manifest "$dirs" "$LLM_PLATFORM_CACHE/lab/crds.json"
+  q crd-manifest "$dirs" "$manifest"
+  echo "$key" >"$manifest.key"
   TIMINGS[crds]="$(elapsed "$start")"
   log "crds: manifest $LLM_PLATFORM_CACHE/lab/crds.json"
 }

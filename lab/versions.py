@@ -11,6 +11,7 @@ Usage:
   versions.py crd-manifest DIRS_JSON OUT      -> write the CRD manifest (absolute file paths)
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -65,14 +66,17 @@ def main(argv):
                 sys.exit(f"ERROR: CRD files missing from {crd['module']}@{crd['version']}: {missing}")
             entries = []
             for path in files:
-                with open(path, encoding="utf-8") as fh:
-                    docs = [d for d in yaml.load_all(fh, Loader=LOADER) if d]
+                with open(path, "rb") as fh:
+                    raw = fh.read()
+                digest = hashlib.sha256(raw).hexdigest()[:20]
+                docs = [d for d in yaml.load_all(raw.decode("utf-8"), Loader=LOADER) if d]
                 for doc in docs:
                     if doc.get("kind") != "CustomResourceDefinition":
                         continue
                     spec = doc["spec"]
                     entries.append({
                         "path": path,
+                        "source": f"{crd['module']}@{crd['version']}#{digest}",
                         "crd": doc["metadata"]["name"],
                         "group": spec["group"],
                         "kind": spec["names"]["kind"],

@@ -88,7 +88,7 @@ def port_free(args) -> dict:
     try:
         sock.bind(("127.0.0.1", args.port))
     except OSError as exc:
-        return {"free": False, "error": str(exc)}
+        return {"free": False, "reason": str(exc)}
     finally:
         sock.close()
     return {"free": True}
