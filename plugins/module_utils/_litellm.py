@@ -531,7 +531,11 @@ def ensure_key(client, spec, check_mode, now=None):
 
 
 def _create_key(client, alias, existing, desired, supplied, spec, check_mode, now, reason):
-    body = {k: v for k, v in desired.items() if v is not None}
+    body = {}
+    if existing is not None:  # a rotated key keeps the attributes of the one it replaces
+        body = {k: existing.get(k) for k in KEY_FIELDS if existing.get(k) not in (None, [], {})}
+        body["metadata"] = {k: v for k, v in (existing.get("metadata") or {}).items() if k not in ("delete_after", "rotated_from")}
+    body.update({k: v for k, v in desired.items() if v is not None})
     body.setdefault("metadata", {"managed_by": MANAGED_BY})
     body["key_alias"] = alias
     if spec.get("duration"):

@@ -87,6 +87,11 @@ spend:
   returned: when spend is gathered
   type: dict
   sample: {"spend": 0.15, "max_budget": 0}
+retried:
+  description: How many attempts were retried after 429, 5xx, a connection error or a timeout.
+  returned: success
+  type: int
+  sample: 0
 requests:
   description: Every API call made.
   returned: always
@@ -171,7 +176,7 @@ def main():
         facts = gather(client, p["gather"], p["managed_only"], p["team_id"])
     except LiteLLMError as e:
         module.fail_json(msg=e.describe(), failure=e.as_dict(), requests=client.requests)
-    module.exit_json(changed=False, requests=client.requests, **facts)
+    module.exit_json(changed=False, requests=client.requests, retried=client.retried, **facts)
 
 
 if __name__ == "__main__":

@@ -139,3 +139,10 @@ def test_key_check_mode_and_absent(client, fake):
     res = ensure_key(client, key(state="absent"), False)
     assert res["action"] == "delete" and fake.keys == {}
     assert ensure_key(client, key(state="absent"), False)["changed"] is False
+
+
+def test_rotation_without_attributes_keeps_the_old_keys(client, fake):
+    ensure_key(client, key(), False)
+    ensure_key(client, {"key_alias": "acme-default", "team_id": "acme", "rotate": True, "state": "present"}, False, now=5)
+    new = next(k for k in fake.keys.values() if k["key_alias"] == "acme-default")
+    assert new["models"] == ["qwen-local"] and new["max_budget"] == 1.0 and "delete_after" not in new["metadata"]
