@@ -36,8 +36,9 @@ DUMP = os.path.join(REPO, "tests", "integration", "platform", "dump_objects.yml"
 def reset():
     labkit.kubectl("delete", "namespace", "argocd", "--ignore-not-found", "--wait=true", "--timeout=300s", timeout=330)
     labkit.kubectl("delete", "clusterrole,clusterrolebinding", "-l", "app.kubernetes.io/part-of=argocd", "--ignore-not-found", timeout=120)
-    labkit.kubectl("delete", "clusterrole,clusterrolebinding", "-l", "app.kubernetes.io/name in (argocd-server,argocd-application-controller,argocd-applicationset-controller)",
-                   "--ignore-not-found", check=False)
+    names = "argocd-server,argocd-application-controller,argocd-applicationset-controller"
+    selector = f"app.kubernetes.io/name in ({names})"
+    labkit.kubectl("delete", "clusterrole,clusterrolebinding", "-l", selector, "--ignore-not-found", check=False)
 
 
 def timed(fn):
@@ -54,7 +55,9 @@ def playbook():
 
 
 def floor(path):
-    labkit.kubectl("apply", "--server-side", "--force-conflicts", "--field-manager=llm-platform-floor", "-n", "argocd", "-f", path, timeout=600)
+    labkit.kubectl(
+        "apply", "--server-side", "--force-conflicts", "--field-manager=llm-platform-floor", "-n", "argocd", "-f", path, timeout=600
+    )
 
 
 def main():
