@@ -3,7 +3,7 @@ at near-zero latency, side by side with GuideLLM 0.8.1 in the same run.
 
     sudo-free root shell:  $(scripts/venv.sh)/bin/python tests/perf/bench/ceiling.py
 
-Setup: one simulator (TTFT 0, inter-token latency 0, max-num-seqs 4096, dummy tokenizer) in a
+Setup: one simulator (TTFT 0, inter-token latency 0, max-num-seqs 1024, dummy tokenizer) in a
 private network namespace; open loop at constant rates, 8 output tokens, 16-word prompts,
 ``--seconds`` per rate (default 5). Both tools run against the same simulator, one after the
 other, at the same rates.
@@ -102,8 +102,7 @@ def main(argv=None) -> int:
     os.chmod(workdir, 0o755)  # noqa: S103
     t0 = time.time()
     with labkit.Netns() as ns:
-        sim = labkit.start_sim(ns, SIM_PORT, workdir, ttft="0ms", itl="0ms", max_num_seqs=4096,
-                               extra=["--max-waiting-queue-length", "100000"])
+        sim = labkit.start_sim(ns, SIM_PORT, workdir, ttft="0ms", itl="0ms", max_num_seqs=1024)
         try:
             o = ours(ns, workdir, rates, args.seconds, args.python)
             g = [] if args.skip_guidellm else guidellm(ns, workdir, gl_rates, args.seconds)
