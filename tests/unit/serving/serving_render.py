@@ -5,6 +5,7 @@ child chart is rendered with exactly those values. Shared by unit, integration a
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -18,6 +19,17 @@ CACHE = os.environ.get("LLM_PLATFORM_CACHE") or os.path.join(
     os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "llm-platform"
 )
 SERVING_APPS = ("model-serving", "inference-routing", "litellm")
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 floats: helm (Go) prints 5e-07, which YAML 1.1 (PyYAML) reads as a string."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def helm_binary():
@@ -69,7 +81,7 @@ def helm_template(chart_dir, release, namespace, values):
         out = _helm(["template", release, chart_dir, "--namespace", namespace, "-f", vfile])
     finally:
         os.unlink(vfile)
-    return [d for d in yaml.safe_load_all(out) if d]
+    return [d for d in yaml.load_all(out, Loader=_Loader) if d]
 
 
 def root_values(models, substrate="lab", cost_tier="dev", kserve=True, profile="llm-gateway", secret_backend="kubernetes"):  # noqa: S107 (a backend name)
