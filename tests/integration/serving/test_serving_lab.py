@@ -75,6 +75,9 @@ def _generations(kubectl, docs):
 def applied(kubectl):
     objects = _objects()
     fixtures = _fixtures(objects)
+    # a previous run's namespaces may still be terminating
+    kubectl("wait", "--for=delete", *("namespace/" + n for n in NAMESPACES.values()), "--timeout=120s", check=False)
+    kubectl("wait", "--for=delete", "pv", "-l", "llm-platform/test=serving", "--timeout=60s", check=False)
     _apply(kubectl, fixtures)
     first = _apply(kubectl, objects)
     yield objects, first
