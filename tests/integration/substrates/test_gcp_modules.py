@@ -2,10 +2,12 @@
 exact requests for create, no-op rerun, in-place update and delete; check mode sends no
 mutating request; retries on 429/5xx; 409 conflicts; quota errors named."""
 
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 import pytest
-from conftest import run_module
+from substratekit import read, run_module
 
 from ansible_collections.llm.platform.plugins.modules import (
     gcp_iam_binding,
@@ -54,7 +56,12 @@ def test_service_enable_batches_missing_and_reruns_clean(fake, gcp_args):
     res = run_module(gcp_service, args)
     assert res["changed"]
     assert fake.mutations() == [
-        ("POST", "serviceusage", "/v1/projects/proj-1/services:batchEnable", {"serviceIds": ["container.googleapis.com", "iam.googleapis.com"]})
+        (
+            "POST",
+            "serviceusage",
+            "/v1/projects/proj-1/services:batchEnable",
+            {"serviceIds": ["container.googleapis.com", "iam.googleapis.com"]},
+        )
     ]
     assert res["operations"][0]["polls"] == 2 and res["operations"][0]["status"] == "DONE"
     mark = fake.mark()
@@ -76,7 +83,12 @@ def test_service_account_create_409_update_delete(fake, gcp_args):
     res = run_module(gcp_service_account, dict(args, display_name="ESO"))
     assert res["changed"] and res["diff"] == {"before": {"displayName": "External Secrets"}, "after": {"displayName": "ESO"}}
     assert fake.mutations(mark) == [
-        ("PATCH", "iam", "/v1/projects/proj-1/serviceAccounts/eso@proj-1.iam.gserviceaccount.com", {"serviceAccount": {"displayName": "ESO"}, "updateMask": "displayName"})
+        (
+            "PATCH",
+            "iam",
+            "/v1/projects/proj-1/serviceAccounts/eso@proj-1.iam.gserviceaccount.com",
+            {"serviceAccount": {"displayName": "ESO"}, "updateMask": "displayName"},
+        )
     ]
     # A create that races another creator (409 ALREADY_EXISTS) reads the account back.
     fake.accounts.pop("eso@proj-1.iam.gserviceaccount.com")
@@ -113,7 +125,13 @@ def test_iam_bindings_project_sa_secret_and_etag_conflict(fake, gcp_args):
     assert not run_module(gcp_iam_binding, proj)["changed"] and fake.mutations(mark) == []
     # Workload Identity on the service account.
     ksa = "serviceAccount:proj-1.svc.id.goog[external-secrets/external-secrets]"
-    wi = dict(gcp_args, project=P, resource_type="service_account", resource=sa, bindings=[{"role": "roles/iam.workloadIdentityUser", "members": [ksa]}])
+    wi = dict(
+        gcp_args,
+        project=P,
+        resource_type="service_account",
+        resource=sa,
+        bindings=[{"role": "roles/iam.workloadIdentityUser", "members": [ksa]}],
+    )
     res = run_module(gcp_iam_binding, wi)
     assert res["changed"]
     assert fake.mutations(mark) == [
@@ -126,7 +144,13 @@ def test_iam_bindings_project_sa_secret_and_etag_conflict(fake, gcp_args):
     ]
     # Secret-level policy (GET getIamPolicy), then removal.
     fake.secrets[(P, "hf-token")] = {"name": "projects/%s/secrets/hf-token" % P}
-    sec = dict(gcp_args, project=P, resource_type="secret", resource="hf-token", bindings=[{"role": "roles/secretmanager.secretAccessor", "members": [member]}])
+    sec = dict(
+        gcp_args,
+        project=P,
+        resource_type="secret",
+        resource="hf-token",
+        bindings=[{"role": "roles/secretmanager.secretAccessor", "members": [member]}],
+    )
     assert run_module(gcp_iam_binding, sec)["changed"]
     assert ("GET", "secretmanager", "/v1/projects/proj-1/secrets/hf-token:getIamPolicy", None, 200) in fake.log
     res = run_module(gcp_iam_binding, dict(sec, state="absent"))
@@ -140,7 +164,7 @@ def test_cluster_create_rerun_update_recreate_delete(fake, gcp_args):
     assert res["changed"] and fake.mutations() == []
     res = run_module(gke_cluster, args)
     assert res["changed"], res
-    (method, service, path, body), = fake.mutations()
+    ((method, service, path, body),) = fake.mutations()
     assert (method, service, path) == ("POST", "container", CL)
     assert body == {
         "cluster": {
@@ -166,7 +190,12 @@ def test_cluster_create_rerun_update_recreate_delete(fake, gcp_args):
     res = run_module(gke_cluster, args)
     assert not res["changed"] and fake.mutations(mark) == []
     # In place: release channel and labels, one call each; the second first meets a busy cluster.
-    fake.inject("POST", ":setResourceLabels", 400, {"error": {"code": 400, "status": "FAILED_PRECONDITION", "message": "Cluster is running incompatible operation operation-1."}})
+    fake.inject(
+        "POST",
+        ":setResourceLabels",
+        400,
+        {"error": {"code": 400, "status": "FAILED_PRECONDITION", "message": "Cluster is running incompatible operation operation-1."}},
+    )
     res = run_module(gke_cluster, dict(args, release_channel="STABLE", resource_labels={"team": "ml"}))
     assert res["changed"] and res["updates"] == ["release_channel", "resource_labels"]
     assert fake.mutations(mark) == [
@@ -206,7 +235,13 @@ def test_gpu_pool_create_update_immutable_delete(fake, gcp_args):
                         "machineType": "g2-standard-4",
                         "diskSizeGb": 100,
                         "spot": False,
-                        "accelerators": [{"acceleratorType": "nvidia-l4", "acceleratorCount": "1", "gpuDriverInstallationConfig": {"gpuDriverVersion": "DEFAULT"}}],
+                        "accelerators": [
+                            {
+                                "acceleratorType": "nvidia-l4",
+                                "acceleratorCount": "1",
+                                "gpuDriverInstallationConfig": {"gpuDriverVersion": "DEFAULT"},
+                            }
+                        ],
                         "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}],
                         "workloadMetadataConfig": {"mode": "GKE_METADATA"},
                     },
@@ -222,7 +257,12 @@ def test_gpu_pool_create_update_immutable_delete(fake, gcp_args):
     assert res["changed"] and res["updates"] == ["autoscaling", "labels"] and fake.mutations(mark) == []
     res = run_module(gke_node_pool, dict(args, max_nodes=2, labels={"pool": "gpu"}))
     assert fake.mutations(mark) == [
-        ("POST", "container", CL + "/llm/nodePools/gpu-l4:setAutoscaling", {"autoscaling": {"enabled": True, "minNodeCount": 0, "maxNodeCount": 2}}),
+        (
+            "POST",
+            "container",
+            CL + "/llm/nodePools/gpu-l4:setAutoscaling",
+            {"autoscaling": {"enabled": True, "minNodeCount": 0, "maxNodeCount": 2}},
+        ),
         ("PUT", "container", CL + "/llm/nodePools/gpu-l4", {"labels": {"labels": {"pool": "gpu"}}}),
     ]
     mark = fake.mark()
@@ -233,7 +273,13 @@ def test_gpu_pool_create_update_immutable_delete(fake, gcp_args):
 
 
 def test_retries_on_429_and_5xx(fake, gcp_args):
-    fake.inject("GET", "services/container", 429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "Rate limited"}}, headers={"Retry-After": "0"})
+    fake.inject(
+        "GET",
+        "services/container",
+        429,
+        {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "message": "Rate limited"}},
+        headers={"Retry-After": "0"},
+    )
     fake.inject("POST", "batchEnable", 503, {"error": {"code": 503, "status": "UNAVAILABLE", "message": "try later"}}, times=2)
     fake.inject("GET", "/operations/", 500, {"error": {"code": 500, "status": "INTERNAL", "message": "oops"}})
     res = run_module(gcp_service, dict(gcp_args, project=P, services=["container.googleapis.com"]))
@@ -261,7 +307,7 @@ def test_quota_errors_name_the_quota(fake, gcp_args):
             "error": {
                 "code": 403,
                 "status": "RESOURCE_EXHAUSTED",
-                "message": 'Insufficient regional quota to satisfy request: resource "NVIDIA_L4_GPUS": request requires \'1.0\' and is short \'1.0\'.',
+                "message": "Insufficient regional quota to satisfy request: resource \"NVIDIA_L4_GPUS\": request requires '1.0' and is short '1.0'.",
                 "details": [],
             }
         },
@@ -292,12 +338,12 @@ def test_kubeconfig_plugin_and_token(fake, gcp_args, tmp_path):
     assert res["changed"] and not (tmp_path / "kube").exists()
     res = run_module(gke_kubeconfig, args)
     assert res["changed"] and res["server"] == "https://34.118.0.10"
-    text = open(path).read()
+    text = read(path)
     assert "gke-gcloud-auth-plugin" in text and "certificate-authority-data" in text
     assert oct((tmp_path / "kube" / "config").stat().st_mode & 0o777) == "0o600"
     assert not run_module(gke_kubeconfig, args)["changed"]
     tok = dict(args, auth="token", auth_kind="accesstoken", access_token="ya29.short-lived")
     res = run_module(gke_kubeconfig, tok)
-    assert res["changed"] and "ya29.short-lived" in open(path).read() and "ya29" not in str(res)
+    assert res["changed"] and "ya29.short-lived" in read(path) and "ya29" not in str(res)
     res = run_module(gke_kubeconfig, dict(tok, access_token="ya29.refreshed"))
-    assert not res["changed"] and "ya29.refreshed" in open(path).read()
+    assert not res["changed"] and "ya29.refreshed" in read(path)

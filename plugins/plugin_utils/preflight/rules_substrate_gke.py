@@ -1,0 +1,79 @@
+# Copyright: llm.platform contributors
+# Apache License 2.0
+"""Preflight rules for the GKE substrate (PRIVATE to this collection): a project id, a known
+location, and GPU pools whose accelerator GKE offers in the cluster's zones."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import yaml
+
+from .formats import named
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ACCELERATORS_FILE = os.path.join(HERE, "gke_accelerators.yml")
+_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
+_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+PROJECT_ALLOWED = (
+    "a GCP project id: 6-30 lowercase letters, digits or '-', starting with a letter (set it in inventories/gke/group_vars/gke/)"
+)
+
+
+def load_accelerators(path=ACCELERATORS_FILE):
+    with open(path, encoding="utf-8") as handle:
+        return yaml.safe_load(handle) or {}
+
+
+def zones_of(cfg, table):
+    """The zones a GKE cluster's node pools land in: the zone itself, the configured
+    node locations, or every shipped zone of the region."""
+    location = cfg.get("substrate_gke_location") or ""
+    chosen = cfg.get("substrate_gke_node_locations") or []
+    if chosen:
+        return list(chosen), "substrate_gke_node_locations"
+    if _ZONE.match(location):
+        return [location], "substrate_gke_location"
+    return sorted(z for z in table if z.rsplit("-", 1)[0] == location), "substrate_gke_location"
+
+
+def check(cfg, err):
+    if cfg.get("substrate") != "gke":
+        return
+    project = cfg.get("substrate_gke_project_id")
+    if not project:
+        err("substrate_gke_project_id", project, PROJECT_ALLOWED)
+    elif not _PROJECT.match(str(project)):
+        err("substrate_gke_project_id", project, PROJECT_ALLOWED)
+    location = cfg.get("substrate_gke_location")
+    table = dict(load_accelerators())
+    for zone, types in (cfg.get("substrate_gke_extra_accelerators") or {}).items():
+        table[zone] = sorted(set(table.get(zone, [])) | set(types or []))
+    if not location or not (_ZONE.match(str(location)) or _REGION.match(str(location))):
+        err("substrate_gke_location", location, "a GCP zone (us-central1-a, zonal cluster) or region (us-central1, regional cluster)")
+        return
+    zones, zone_var = zones_of(cfg, table)
+    unknown = [z for z in zones if z not in table]
+    if not zones or unknown:
+        err(
+            zone_var,
+            unknown or location,
+            "zones listed in plugins/plugin_utils/preflight/gke_accelerators.yml (%s), or add them with "
+            "substrate_gke_extra_accelerators" % ", ".join(sorted(table)[:6] + ["..."]),
+        )
+        return
+    for i, pool in named(cfg, "gpu_pools"):
+        acc = pool.get("accelerator")
+        if not acc:
+            continue
+        missing = [z for z in zones if acc not in table[z]]
+        if missing:
+            offered = sorted(set.intersection(*(set(table[z]) for z in zones)))
+            err(
+                "gpu_pools[%d].accelerator" % i,
+                acc,
+                "a GPU type GKE offers in %s: %s (see gke_accelerators.yml; extend with substrate_gke_extra_accelerators)"
+                % (", ".join(zones), ", ".join(offered) or "none in all of these zones"),
+            )
