@@ -15,6 +15,7 @@ import base64
 import copy
 import json
 import os
+import re
 
 import pytest
 from gitops.gitops_render import INVENTORIES, PROFILES, applications, in_repo, render_app, render_root, tool, values_for
@@ -184,3 +185,33 @@ def test_wait_names_the_stuck_application(lab):
         lab.kubectl("delete", "applications.argoproj.io", "zz-test-ok", "zz-test-stuck", "-n", "argocd", "--ignore-not-found", check=False)
         lab.kubectl("patch", "applications.argoproj.io", "llm-platform", "-n", "argocd", "--type=json",
                     "-p", '[{"op": "remove", "path": "/status"}]', check=False)
+
+
+@pytest.mark.parametrize("backend", ["gcpsm", "vault"])
+def test_secrets_playbook_remote_backends_create_if_absent(backend):
+    """Against fakes of Secret Manager / Vault KV v2 on 127.0.0.1 (no cluster needed for these
+    auth modes): pre-existing values are never overwritten, missing ones are created once."""
+    import labkit
+    from fake_backends import TOKEN, FakeBackend
+
+    with FakeBackend(backend) as fake:
+        fake.store.values["litellm-salt-key"] = ["pre-existing-salt"]
+        if backend == "gcpsm":
+            extra = ["-e", "secret_backend=gcpsm", "-e", "secret_store_auth=sa-key", "-e", "secret_gcp_project_id=my-gcp-project",
+                     "-e", f"secrets_gcp_endpoint={fake.url}/v1", "-e", f"secrets_gcp_access_token={TOKEN}"]
+        else:
+            extra = ["-e", "secret_backend=vault", "-e", "secret_store_auth=kubernetes", "-e", f"secret_vault_server={fake.url}",
+                     "-e", "secret_vault_path=secret", "-e", f"secrets_vault_token={TOKEN}"]
+        first = labkit.ansible_playbook(SECRETS, *extra)
+        assert first.returncode == 0, first.stdout[-5000:]
+        assert fake.store.values["litellm-salt-key"] == ["pre-existing-salt"]
+        created = {k: v for k, v in fake.store.values.items() if k != "litellm-salt-key"}
+        assert {"litellm-master-key", "vllm-api-key", "litellm-db-password", "grafana-admin-password"} <= set(created)
+        assert all(len(v) == 1 and re.fullmatch(r"[0-9a-f]{32}|[0-9a-f]{64}", v[0]) for v in created.values())
+        snapshot = {k: list(v) for k, v in fake.store.values.items()}
+        second = labkit.ansible_playbook(SECRETS, *extra)
+        assert second.returncode == 0, second.stdout[-5000:]
+        assert labkit.recap(second.stdout)["localhost"]["changed"] == 0
+        assert fake.store.values == snapshot
+        for (value,) in snapshot.values():
+            assert value not in first.stdout + first.stderr + second.stdout + second.stderr
