@@ -545,9 +545,9 @@ def _create_key(client, alias, existing, desired, supplied, spec, check_mode, no
     after = dict(subset(body, supplied), key_alias=alias)
     if check_mode:
         return _result(True, action, before, after, existing=public_key(existing), key_alias=alias, reason=reason)
+    grace = spec.get("grace_seconds")
+    grace = 3600 if grace is None else grace
     if existing is not None:
-        grace = spec.get("grace_seconds")
-        grace = 3600 if grace is None else grace
         old_alias = _rotated_alias(alias, now)
         meta = dict(existing.get("metadata") or {}, delete_after=now + grace, rotated_from=alias)
         client.post("/key/update", {"key": existing["token"], "key_alias": old_alias, "metadata": meta})
@@ -561,6 +561,8 @@ def _create_key(client, alias, existing, desired, supplied, spec, check_mode, no
             raise
         client.post("/key/delete", {"key_aliases": [alias]}, ok_missing=True)
         created = client.post("/key/generate", body)
+    if existing is not None and grace == 0:  # no grace period: the old key goes now
+        client.post("/key/delete", {"keys": [existing["token"]]}, ok_missing=True)
     raw = created.get("key")
     after["fingerprint"] = fingerprint(created.get("token"))
     return _result(
@@ -732,7 +734,7 @@ def run_module(module, engine, object_spec, id_field, prepare=None):
         if module._diff:
             out["diff"] = res["diff"]
     else:
-        out["results"] = [{k: v for k, v in r.items() if k != "diff"} for r in results]
+        out["objects"] = [{k: v for k, v in r.items() if k != "diff"} for r in results]
         if module._diff:
             out["diff"] = [dict(r["diff"], before_header=r.get(id_field), after_header=r.get(id_field)) for r in results if r["changed"]]
     return out

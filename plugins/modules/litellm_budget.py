@@ -124,7 +124,7 @@ end_state:
   returned: success, single form
   type: dict
   sample: {"budget_id": "team-a", "max_budget": 20.0}
-results:
+objects:
   description: One entry per O(batch) item.
   returned: success, batch form
   type: list

@@ -245,8 +245,11 @@ pending_rotated:
   type: list
   elements: str
   sample: []
-results:
-  description: One entry per O(batch) item, with the keys above (including RV(key) for new keys).
+objects:
+  description:
+    - One entry per O(batch) item, with the keys above (including RV(key) for new keys).
+    - Not called C(results) on purpose, because Ansible keeps a C(results) list visible even in
+      C(no_log) output (it takes it for loop results), which would print new raw keys.
   returned: success, batch form
   type: list
   elements: dict

@@ -126,7 +126,7 @@ existing:
   returned: success, single form
   type: dict
   sample: {"model_name": "qwen-local", "model_info": {"id": "qwen-local"}}
-results:
+objects:
   description: One entry per O(batch) item.
   returned: success, batch form
   type: list

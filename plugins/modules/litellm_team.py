@@ -164,7 +164,7 @@ end_state:
   returned: success, single form
   type: dict
   sample: {"team_id": "team-a", "max_budget": 20.0}
-results:
+objects:
   description: One entry per O(batch) item, with the keys above.
   returned: success, batch form
   type: list

@@ -171,7 +171,8 @@ class Fake:
 
     def r_key_delete(self, q, b):
         aliases = b.get("key_aliases") or []
-        toks = [t for t, k in self.keys.items() if k["key_alias"] in aliases]
+        given = b.get("keys") or []
+        toks = [t for t, k in self.keys.items() if k["key_alias"] in aliases or t in given or _hash(str(given and given[0])) == t]
         if not toks:
             return 404, {"error": {"message": "{'error': 'No keys found'}", "type": "internal_server_error", "code": "404"}}
         for t in toks:

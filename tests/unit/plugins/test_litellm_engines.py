@@ -146,3 +146,9 @@ def test_rotation_without_attributes_keeps_the_old_keys(client, fake):
     ensure_key(client, {"key_alias": "acme-default", "team_id": "acme", "rotate": True, "state": "present"}, False, now=5)
     new = next(k for k in fake.keys.values() if k["key_alias"] == "acme-default")
     assert new["models"] == ["qwen-local"] and new["max_budget"] == 1.0 and "delete_after" not in new["metadata"]
+
+
+def test_rotation_with_zero_grace_deletes_the_old_key_at_once(client, fake):
+    ensure_key(client, key(), False)
+    ensure_key(client, key(rotate=True, grace_seconds=0), False)
+    assert [k["key_alias"] for k in fake.keys.values()] == ["acme-default"]

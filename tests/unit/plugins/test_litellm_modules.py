@@ -34,7 +34,7 @@ def test_team_module_single_form_with_diff(fake, monkeypatch, capsys):
 def test_team_module_batch_and_check_mode(fake, monkeypatch, capsys):
     batch = [{"name": "a", "max_budget": 1.0}, {"name": "b", "max_budget": 2.0}]
     _rc, res, _ = run(litellm_team, {"batch": batch}, fake, monkeypatch, capsys, check=True, diff=True)
-    assert res["changed"] and len(res["results"]) == 2 and len(res["diff"]) == 2 and fake.teams == {}
+    assert res["changed"] and len(res["objects"]) == 2 and len(res["diff"]) == 2 and fake.teams == {}
     run(litellm_team, {"batch": batch}, fake, monkeypatch, capsys)
     assert sorted(fake.teams) == ["a", "b"]
 
