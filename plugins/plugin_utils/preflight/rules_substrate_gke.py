@@ -43,9 +43,7 @@ def check(cfg, err):
     if cfg.get("substrate") != "gke":
         return
     project = cfg.get("substrate_gke_project_id")
-    if not project:
-        err("substrate_gke_project_id", project, PROJECT_ALLOWED)
-    elif not _PROJECT.match(str(project)):
+    if not project or not _PROJECT.match(str(project)):
         err("substrate_gke_project_id", project, PROJECT_ALLOWED)
     location = cfg.get("substrate_gke_location")
     table = dict(load_accelerators())
@@ -61,7 +59,7 @@ def check(cfg, err):
             zone_var,
             unknown or location,
             "zones listed in plugins/plugin_utils/preflight/gke_accelerators.yml (%s), or add them with "
-            "substrate_gke_extra_accelerators" % ", ".join(sorted(table)[:6] + ["..."]),
+            "substrate_gke_extra_accelerators" % ", ".join([*sorted(table)[:6], "..."]),
         )
         return
     for i, pool in named(cfg, "gpu_pools"):
