@@ -113,7 +113,7 @@ def main(argv=None) -> int:
     g_best, g_steps = judge(g) if g else (None, [])
     print("\nHarness ceiling against llm-d-inference-sim (TTFT 0, ITL 0), %d cores, load avg %.1f, %.0f s" % (
         os.cpu_count(), os.getloadavg()[0], time.time() - t0))
-    print("sustained = achieved >= 95%% of offered, 0 errors, client overhead < 1 ms (see module doc)\n")
+    print("sustained = achieved >= 95% of offered, 0 errors, client overhead < 1 ms (see module doc)\n")
     for name, steps in (("bench (%s)" % loop, o_steps), ("GuideLLM 0.8.1", g_steps)):
         if not steps:
             continue
