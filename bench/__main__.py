@@ -14,6 +14,7 @@ from . import __version__
 def _csv(kind):
     def parse(s):
         return [kind(x) for x in s.split(",") if x.strip()] if s.strip() else []
+
     return parse
 
 
@@ -97,13 +98,36 @@ def main(argv=None) -> int:
     from .config import ConfigError, resolve
     from .run import EndpointError, run
 
-    over = {k: getattr(args, k) for k in ("endpoint", "model", "api", "api_key_env", "profile", "concurrencies", "rates",
-                                          "arrival", "duration_s", "max_requests_per_step", "max_concurrency", "cooldown_s",
-                                          "warmup_requests", "input_tokens", "output_tokens", "seed", "gpu_cost_per_hour",
-                                          "gpus", "reports_dir", "run_id", "progress")}
+    over = {
+        k: getattr(args, k)
+        for k in (
+            "endpoint",
+            "model",
+            "api",
+            "api_key_env",
+            "profile",
+            "concurrencies",
+            "rates",
+            "arrival",
+            "duration_s",
+            "max_requests_per_step",
+            "max_concurrency",
+            "cooldown_s",
+            "warmup_requests",
+            "input_tokens",
+            "output_tokens",
+            "seed",
+            "gpu_cost_per_hour",
+            "gpus",
+            "reports_dir",
+            "run_id",
+            "progress",
+        )
+    }
     if args.sweep_steps is not None or args.saturation_concurrency is not None:
-        over["sweep"] = {k: v for k, v in (("steps", args.sweep_steps),
-                                           ("saturation_concurrency", args.saturation_concurrency)) if v is not None}
+        over["sweep"] = {
+            k: v for k, v in (("steps", args.sweep_steps), ("saturation_concurrency", args.saturation_concurrency)) if v is not None
+        }
     if args.dataset:
         over["dataset"] = {"kind": args.dataset, **({"path": args.dataset_path} if args.dataset_path else {})}
     if args.prometheus_url is not None:
@@ -133,9 +157,16 @@ def main(argv=None) -> int:
     except EndpointError as exc:
         print("ERROR: %s" % exc, file=sys.stderr)
         return 2
-    print(json.dumps({"run_id": report["run"]["id"], "run_dir": os.path.abspath(run_dir),
-                      "report": os.path.abspath(os.path.join(run_dir, "report.json")),
-                      "prometheus": report["prometheus"]["status"]}))
+    print(
+        json.dumps(
+            {
+                "run_id": report["run"]["id"],
+                "run_dir": os.path.abspath(run_dir),
+                "report": os.path.abspath(os.path.join(run_dir, "report.json")),
+                "prometheus": report["prometheus"]["status"],
+            }
+        )
+    )
     return code
 
 

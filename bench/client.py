@@ -21,12 +21,23 @@ _loads = json.loads
 class Result:
     """Per-request record. Latencies in seconds; ``None`` when not applicable."""
 
-    __slots__ = ("chunk_times", "error", "error_detail", "output_tokens", "prompt_tokens", "scheduled", "start", "status",
-                 "step", "tokens_from", "wall_start")
+    __slots__ = (
+        "chunk_times",
+        "error",
+        "error_detail",
+        "output_tokens",
+        "prompt_tokens",
+        "scheduled",
+        "start",
+        "status",
+        "step",
+        "tokens_from",
+        "wall_start",
+    )
 
     def __init__(self, step: int, scheduled: float | None):
         self.step = step
-        self.scheduled = scheduled          # perf_counter time the load profile wanted it sent (open loop)
+        self.scheduled = scheduled  # perf_counter time the load profile wanted it sent (open loop)
         self.start = 0.0
         self.wall_start = 0.0
         self.chunk_times: list[float] = []
@@ -67,11 +78,19 @@ class Result:
 
     def as_dict(self) -> dict:
         return {
-            "step": self.step, "wall_start": round(self.wall_start, 6), "ok": self.ok, "status": self.status,
-            "error": self.error, "error_detail": self.error_detail[:300],
-            "ttft_ms": _ms(self.ttft), "e2e_ms": _ms(self.e2e), "tpot_ms": _ms(self.tpot),
+            "step": self.step,
+            "wall_start": round(self.wall_start, 6),
+            "ok": self.ok,
+            "status": self.status,
+            "error": self.error,
+            "error_detail": self.error_detail[:300],
+            "ttft_ms": _ms(self.ttft),
+            "e2e_ms": _ms(self.e2e),
+            "tpot_ms": _ms(self.tpot),
             "itl_ms": [round(x * 1000, 3) for x in self.itls],
-            "output_tokens": self.output_tokens, "prompt_tokens": self.prompt_tokens, "tokens_from": self.tokens_from,
+            "output_tokens": self.output_tokens,
+            "prompt_tokens": self.prompt_tokens,
+            "tokens_from": self.tokens_from,
             "dispatch_lag_ms": _ms(self.dispatch_lag),
         }
 
@@ -83,8 +102,16 @@ def _ms(v):
 class Client:
     """Sends requests over one aiohttp session (keep-alive, no connection limit)."""
 
-    def __init__(self, base_url: str, model: str, api: str = "chat", api_key: str | None = None,
-                 timeout_s: float = 600.0, ignore_eos: bool = True, extra_body: dict | None = None):
+    def __init__(
+        self,
+        base_url: str,
+        model: str,
+        api: str = "chat",
+        api_key: str | None = None,
+        timeout_s: float = 600.0,
+        ignore_eos: bool = True,
+        extra_body: dict | None = None,
+    ):
         if api not in ("chat", "completions"):
             raise ValueError("api must be chat or completions")
         base = base_url.rstrip("/")
@@ -104,16 +131,14 @@ class Client:
 
     async def __aenter__(self):
         conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
-        self.session = aiohttp.ClientSession(connector=conn, timeout=self.timeout, headers=self.headers,
-                                             auto_decompress=False)
+        self.session = aiohttp.ClientSession(connector=conn, timeout=self.timeout, headers=self.headers, auto_decompress=False)
         return self
 
     async def __aexit__(self, *exc):
         await self.session.close()
 
     def body(self, prompt: str, max_tokens: int) -> bytes:
-        b = {"model": self.model, "stream": True, "stream_options": {"include_usage": True},
-             "max_tokens": max_tokens, "temperature": 0}
+        b = {"model": self.model, "stream": True, "stream_options": {"include_usage": True}, "max_tokens": max_tokens, "temperature": 0}
         if self.ignore_eos:
             b["ignore_eos"] = True
         if self.api == "chat":

@@ -38,8 +38,7 @@ def _get(d, path):
 
 def compare(a_path: str, b_path: str) -> str:
     a, b = _load(a_path), _load(b_path)
-    out = ["# Compare %s (A) vs %s (B)" % (a["run"]["id"], b["run"]["id"]), "",
-           "| | A | B |", "|---|---|---|"]
+    out = ["# Compare %s (A) vs %s (B)" % (a["run"]["id"], b["run"]["id"]), "", "| | A | B |", "|---|---|---|"]
     for k in ("endpoint", "model", "engine_version", "gpu_type", "platform_version"):
         out.append("| %s | %s | %s |" % (k, a["context"].get(k), b["context"].get(k)))
     out.append("| profile | %s | %s |" % (a["load"]["profile"], b["load"]["profile"]))
@@ -48,8 +47,12 @@ def compare(a_path: str, b_path: str) -> str:
     for i in range(n):
         sa = a["steps"][i] if i < len(a["steps"]) else None
         sb = b["steps"][i] if i < len(b["steps"]) else None
-        out += ["## step %d: %s | %s" % (i, sa["label"] if sa else "-", sb["label"] if sb else "-"), "",
-                "| metric | A | B | delta |", "|---|---|---|---|"]
+        out += [
+            "## step %d: %s | %s" % (i, sa["label"] if sa else "-", sb["label"] if sb else "-"),
+            "",
+            "| metric | A | B | delta |",
+            "|---|---|---|---|",
+        ]
         for name, path in ROWS:
             va = _get(sa["client"], path) if sa else None
             vb = _get(sb["client"], path) if sb else None
@@ -60,7 +63,8 @@ def compare(a_path: str, b_path: str) -> str:
         for key in ("num_requests_waiting", "kv_cache_usage", "gpu_util"):
             ma = ((sa or {}).get("server") or {}).get(key) or {}
             mb = ((sb or {}).get("server") or {}).get(key) or {}
-            out.append("| server %s max | %s | %s | |" % (key, ma.get("max", ma.get("status", "n/a")),
-                                                          mb.get("max", mb.get("status", "n/a"))))
+            out.append(
+                "| server %s max | %s | %s | |" % (key, ma.get("max", ma.get("status", "n/a")), mb.get("max", mb.get("status", "n/a")))
+            )
         out.append("")
     return "\n".join(out)

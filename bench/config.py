@@ -11,16 +11,16 @@ from .metrics import parse_slo
 DEFAULTS: dict = {
     "endpoint": "http://127.0.0.1:8000/v1",
     "model": "",
-    "api": "chat",                      # chat | completions
-    "api_key_env": "BENCH_API_KEY",     # the key is read from this environment variable, never from a file
-    "profile": "sweep",                 # sweep | concurrency | rate
+    "api": "chat",  # chat | completions
+    "api_key_env": "BENCH_API_KEY",  # the key is read from this environment variable, never from a file
+    "profile": "sweep",  # sweep | concurrency | rate
     "concurrencies": [1, 4, 16],
     "rates": [],
-    "arrival": "poisson",               # constant | poisson (open-loop steps)
+    "arrival": "poisson",  # constant | poisson (open-loop steps)
     "sweep": {"steps": 6, "saturation_concurrency": 32},
     "duration_s": 30.0,
     "max_requests_per_step": 5000,
-    "max_concurrency": 0,               # open-loop cap on in-flight requests (0 = none)
+    "max_concurrency": 0,  # open-loop cap on in-flight requests (0 = none)
     "cooldown_s": 2.0,
     "warmup_requests": 8,
     "input_tokens": 256,

@@ -52,8 +52,7 @@ def random_prompts(count: int, input_tokens: int, output_tokens: int, seed: int,
     return out
 
 
-def shared_prefix_prompts(count: int, groups: int, prefix_tokens: int, suffix_tokens: int, output_tokens: int,
-                          seed: int) -> list[Prompt]:
+def shared_prefix_prompts(count: int, groups: int, prefix_tokens: int, suffix_tokens: int, output_tokens: int, seed: int) -> list[Prompt]:
     """``groups`` shared system prefixes of ``prefix_tokens``; each prompt = prefix + a unique suffix.
 
     Prompts are interleaved across groups (g0, g1, ..., g0, g1, ...) so a prefix-cache-aware router
@@ -110,13 +109,22 @@ def build(cfg: dict, count: int) -> list[Prompt]:
     kind = ds.get("kind", "random")
     seed = int(cfg.get("seed", 0))
     if kind == "random":
-        return random_prompts(count, int(ds.get("input_tokens", cfg.get("input_tokens", 256))),
-                              int(ds.get("output_tokens", cfg.get("output_tokens", 128))), seed,
-                              float(ds.get("range_ratio", 0.0)))
+        return random_prompts(
+            count,
+            int(ds.get("input_tokens", cfg.get("input_tokens", 256))),
+            int(ds.get("output_tokens", cfg.get("output_tokens", 128))),
+            seed,
+            float(ds.get("range_ratio", 0.0)),
+        )
     if kind == "shared_prefix":
-        return shared_prefix_prompts(count, int(ds.get("groups", 10)), int(ds.get("prefix_tokens", 128)),
-                                     int(ds.get("suffix_tokens", 64)),
-                                     int(ds.get("output_tokens", cfg.get("output_tokens", 128))), seed)
+        return shared_prefix_prompts(
+            count,
+            int(ds.get("groups", 10)),
+            int(ds.get("prefix_tokens", 128)),
+            int(ds.get("suffix_tokens", 64)),
+            int(ds.get("output_tokens", cfg.get("output_tokens", 128))),
+            seed,
+        )
     if kind == "jsonl":
         return jsonl_prompts(ds["path"], int(ds.get("output_tokens", cfg.get("output_tokens", 128))))
     raise ValueError("unknown dataset kind %r (random, shared_prefix, jsonl)" % kind)

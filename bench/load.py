@@ -16,9 +16,9 @@ from .client import Client, Result
 @dataclass
 class Step:
     index: int
-    mode: str                 # "concurrency" | "rate"
-    offered: float            # concurrency, or requests/s
-    arrival: str = "closed"   # closed | constant | poisson
+    mode: str  # "concurrency" | "rate"
+    offered: float  # concurrency, or requests/s
+    arrival: str = "closed"  # closed | constant | poisson
     label: str = ""
     wall_start: float = 0.0
     wall_end: float = 0.0
@@ -52,8 +52,10 @@ class Progress:
         bar = "#" * int(frac * 30)
         ok = sum(1 for r in step.results if r.ok and r.chunk_times)
         err = sum(1 for r in step.results if r.error)
-        sys.stderr.write("\r  step %d/%d %-22s [%-30s] %3d%%  %d done, %d errors " % (
-            step.index + 1, self.total_steps, step.label[:22], bar, frac * 100, ok, err))
+        sys.stderr.write(
+            "\r  step %d/%d %-22s [%-30s] %3d%%  %d done, %d errors "
+            % (step.index + 1, self.total_steps, step.label[:22], bar, frac * 100, ok, err)
+        )
         if force:
             sys.stderr.write("\n")
         sys.stderr.flush()
@@ -70,8 +72,9 @@ class PromptFeed:
         return next(self._it)
 
 
-async def closed_loop(client: Client, feed: PromptFeed, step: Step, duration: float, max_requests: int,
-                      progress: Progress | None = None) -> Step:
+async def closed_loop(
+    client: Client, feed: PromptFeed, step: Step, duration: float, max_requests: int, progress: Progress | None = None
+) -> Step:
     """``offered`` workers, each sends its next request as soon as the previous one ends, until the
     step's time or request budget is spent; requests in flight then finish (they count)."""
     concurrency = int(step.offered)
@@ -106,8 +109,16 @@ def arrivals(rate: float, kind: str, duration: float, max_requests: int, seed: i
     return out
 
 
-async def open_loop(client: Client, feed: PromptFeed, step: Step, duration: float, max_requests: int, seed: int,
-                    max_concurrency: int = 0, progress: Progress | None = None) -> Step:
+async def open_loop(
+    client: Client,
+    feed: PromptFeed,
+    step: Step,
+    duration: float,
+    max_requests: int,
+    seed: int,
+    max_concurrency: int = 0,
+    progress: Progress | None = None,
+) -> Step:
     """Requests go out at the scheduled times whatever the server's state (no waiting on
     responses); ``dispatch_lag`` records how late each one left (client overhead)."""
     offsets = arrivals(step.offered, step.arrival, duration, max_requests, seed + step.index)

@@ -14,23 +14,22 @@ SLO_KEY = re.compile(r"^(?P<metric>[a-z0-9]+)_(?P<stat>p\d+|mean)_ms$")
 FORMULAS = {
     "start": "perf_counter() just before the HTTP POST is issued",
     "token_chunk": "an SSE message whose first choice carries non-empty text (delta.content for chat, text for "
-                   "completions); role-only and usage-only messages are not token chunks",
+    "completions); role-only and usage-only messages are not token chunks",
     "ttft": "TTFT = t(first token chunk) - start",
     "e2e": "E2E = t(last token chunk) - start (the trailing usage chunk and [DONE] excluded)",
-    "tpot": "TPOT = (E2E - TTFT) / (output_tokens - 1), per request, only when output_tokens > 1 "
-            "(GuideLLM and AIPerf call this ITL)",
+    "tpot": "TPOT = (E2E - TTFT) / (output_tokens - 1), per request, only when output_tokens > 1 (GuideLLM and AIPerf call this ITL)",
     "itl": "ITL = every gap between successive token chunks, pooled over all gaps of all successful requests "
-           "(vLLM bench's ITL; a chunk carrying several tokens is one sample)",
+    "(vLLM bench's ITL; a chunk carrying several tokens is one sample)",
     "ntpot": "NTPOT = E2E / output_tokens (GuideLLM calls this TPOT)",
     "output_tokens": "usage.completion_tokens from the stream's usage chunk (stream_options.include_usage); "
-                     "when the server sends none, the number of token chunks (tokens_from=chunks)",
+    "when the server sends none, the number of token chunks (tokens_from=chunks)",
     "percentiles": "linear interpolation between closest ranks (numpy's default); mean is arithmetic",
     "request_throughput": "successful requests / step duration; duration = first dispatch to last completion",
     "output_token_throughput": "sum of output_tokens of successful requests / step duration",
     "error_rate": "failed requests / requests sent, by kind (http_<status>, timeout, connection, protocol, "
-                  "stream_error, empty_stream, incomplete_stream)",
+    "stream_error, empty_stream, incomplete_stream)",
     "goodput": "successful requests meeting every per-request SLO / step duration (DistServe); per request "
-               "the SLO's metric is compared with that request's own value (itl: its mean chunk gap)",
+    "the SLO's metric is compared with that request's own value (itl: its mean chunk gap)",
     "slo_pass": "the step's percentile of the metric <= the SLO limit",
     "cost_per_1k_requests": "(gpu_cost_per_hour * gpus / 3600) / request_throughput * 1000",
     "cost_per_1m_output_tokens": "(gpu_cost_per_hour * gpus / 3600) / output_token_throughput * 1e6",
@@ -56,8 +55,7 @@ def stats(values: list[float], scale: float = 1000.0) -> dict | None:
         return None
     v = sorted(values)
     out = {"p%d" % p: round(percentile(v, p) * scale, 4) for p in PERCENTILES}
-    out.update(mean=round(sum(v) / len(v) * scale, 4), min=round(v[0] * scale, 4), max=round(v[-1] * scale, 4),
-               count=len(v))
+    out.update(mean=round(sum(v) / len(v) * scale, 4), min=round(v[0] * scale, 4), max=round(v[-1] * scale, 4), count=len(v))
     return out
 
 
@@ -68,8 +66,10 @@ def parse_slo(slo: dict) -> dict[str, tuple[str, str, float]]:
     for key, limit in (slo or {}).items():
         m = SLO_KEY.match(str(key))
         if not m or m["metric"] not in LATENCY_METRICS or m["stat"] not in SLO_STATS:
-            raise ValueError("unknown SLO %r: use <metric>_<stat>_ms with metric one of %s and stat one of %s"
-                             % (key, ", ".join(LATENCY_METRICS), ", ".join(SLO_STATS)))
+            raise ValueError(
+                "unknown SLO %r: use <metric>_<stat>_ms with metric one of %s and stat one of %s"
+                % (key, ", ".join(LATENCY_METRICS), ", ".join(SLO_STATS))
+            )
         if isinstance(limit, bool) or not isinstance(limit, (int, float)) or limit <= 0:
             raise ValueError("SLO %s: limit must be a number of milliseconds > 0, got %r" % (key, limit))
         out[key] = (m["metric"], m["stat"], float(limit) / 1000.0)
@@ -133,16 +133,22 @@ def summarize(step, slo: dict, gpu_cost_per_hour: float | None, gpus: int = 1) -
     summary["slo"] = checks
     good = 0
     for r in ok:
-        if all(((v := _per_request(r, metric)) is None and metric in ("tpot", "itl")) or (v is not None and v <= limit)
-               for metric, _stat, limit in parsed.values()):
+        if all(
+            ((v := _per_request(r, metric)) is None and metric in ("tpot", "itl")) or (v is not None and v <= limit)
+            for metric, _stat, limit in parsed.values()
+        ):
             good += 1
-    summary["goodput"] = {"requests_per_s": round(good / dur, 4), "good_requests": good,
-                          "fraction": round(good / len(results), 4) if results else None}
+    summary["goodput"] = {
+        "requests_per_s": round(good / dur, 4),
+        "good_requests": good,
+        "fraction": round(good / len(results), 4) if results else None,
+    }
     if gpu_cost_per_hour:
         per_s = gpu_cost_per_hour * gpus / 3600.0
         summary["cost_usd"] = {
             "per_1k_requests": round(per_s / req_tp * 1000, 6) if req_tp else None,
             "per_1m_output_tokens": round(per_s / tok_tp * 1e6, 6) if tok_tp else None,
-            "gpu_cost_per_hour": gpu_cost_per_hour, "gpus": gpus,
+            "gpu_cost_per_hour": gpu_cost_per_hour,
+            "gpus": gpus,
         }
     return summary

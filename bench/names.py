@@ -32,10 +32,18 @@ METRICS: dict[str, dict] = {
     },
     "prefix_cache_hit_rate": {
         "kind": "counter_ratio",
-        "numerator": ["vllm:prefix_cache_hits_total", "vllm:prefix_cache_hits", "vllm:gpu_prefix_cache_hits_total",
-                      "vllm:gpu_prefix_cache_hits"],
-        "denominator": ["vllm:prefix_cache_queries_total", "vllm:prefix_cache_queries",
-                        "vllm:gpu_prefix_cache_queries_total", "vllm:gpu_prefix_cache_queries"],
+        "numerator": [
+            "vllm:prefix_cache_hits_total",
+            "vllm:prefix_cache_hits",
+            "vllm:gpu_prefix_cache_hits_total",
+            "vllm:gpu_prefix_cache_hits",
+        ],
+        "denominator": [
+            "vllm:prefix_cache_queries_total",
+            "vllm:prefix_cache_queries",
+            "vllm:gpu_prefix_cache_queries_total",
+            "vllm:gpu_prefix_cache_queries",
+        ],
         "unit": "fraction 0-1 (tokens hit / tokens queried)",
     },
     "server_ttft": {

@@ -47,8 +47,7 @@ class Prom:
         self._get("/api/v1/query", [("query", "1")])
 
     def has_series(self, name: str, start: float, end: float) -> bool:
-        data = self._get("/api/v1/series", [("match[]", '{__name__="%s"}' % name), ("start", "%.3f" % start),
-                                             ("end", "%.3f" % end)])
+        data = self._get("/api/v1/series", [("match[]", '{__name__="%s"}' % name), ("start", "%.3f" % start), ("end", "%.3f" % end)])
         return bool(data)
 
     def resolve(self, names: list[str], start: float, end: float, suffix: str = "") -> str | None:
@@ -66,8 +65,9 @@ class Prom:
         return None if math.isnan(v) or math.isinf(v) else v
 
     def series(self, query: str, start: float, end: float, step_s: float) -> list[tuple[float, float]]:
-        data = self._get("/api/v1/query_range", [("query", query), ("start", "%.3f" % start), ("end", "%.3f" % end),
-                                                  ("step", "%g" % step_s)])
+        data = self._get(
+            "/api/v1/query_range", [("query", query), ("start", "%.3f" % start), ("end", "%.3f" % end), ("step", "%g" % step_s)]
+        )
         res = data.get("result") or []
         return [(float(t), float(v)) for t, v in res[0]["values"]] if res else []
 
@@ -89,10 +89,16 @@ def window_metrics(prom: Prom, start: float, end: float, step_s: float = 1.0) ->
             q = "%s(%s)" % (spec["agg"], name)
             pts = prom.series(q, start, end, step_s)
             vals = [v for _, v in pts if not math.isnan(v)]
-            out[key] = {"status": "ok" if vals else "no_data", "resolved_name": name, "query": q, "unit": spec["unit"],
-                        "mean": round(sum(vals) / len(vals), 6) if vals else None,
-                        "max": max(vals) if vals else None, "min": min(vals) if vals else None,
-                        "samples": [[round(t - start, 3), v] for t, v in pts]}
+            out[key] = {
+                "status": "ok" if vals else "no_data",
+                "resolved_name": name,
+                "query": q,
+                "unit": spec["unit"],
+                "mean": round(sum(vals) / len(vals), 6) if vals else None,
+                "max": max(vals) if vals else None,
+                "min": min(vals) if vals else None,
+                "samples": [[round(t - start, 3), v] for t, v in pts],
+            }
         elif kind == "counter_ratio":
             num = prom.resolve(spec["numerator"], start, end)
             den = prom.resolve(spec["denominator"], start, end)
@@ -101,8 +107,13 @@ def window_metrics(prom: Prom, start: float, end: float, step_s: float = 1.0) ->
                 continue
             q = "sum(increase(%s[%ds])) / sum(increase(%s[%ds]))" % (num, w, den, w)
             v = prom.instant(q, end)
-            out[key] = {"status": "ok" if v is not None else "no_data", "resolved_name": [num, den], "query": q,
-                        "value": v, "unit": spec["unit"]}
+            out[key] = {
+                "status": "ok" if v is not None else "no_data",
+                "resolved_name": [num, den],
+                "query": q,
+                "value": v,
+                "unit": spec["unit"],
+            }
         elif kind == "histogram":
             name = prom.resolve(spec["names"], start, end, suffix="_bucket")
             if name is None:
@@ -115,9 +126,14 @@ def window_metrics(prom: Prom, start: float, end: float, step_s: float = 1.0) ->
                 qs["p%d" % round(q * 100)] = None if v is None else round(v * 1000, 4)
             mean_q = "sum(rate(%s_sum[%ds])) / sum(rate(%s_count[%ds]))" % (name, w, name, w)
             m = prom.instant(mean_q, end)
-            out[key] = {"status": "ok" if any(v is not None for v in qs.values()) else "no_data", "resolved_name": name,
-                        "unit": "ms", "quantiles_ms": qs, "mean_ms": None if m is None else round(m * 1000, 4),
-                        "query": "histogram_quantile(q, sum by (le) (rate(%s_bucket[%ds])))" % (name, w)}
+            out[key] = {
+                "status": "ok" if any(v is not None for v in qs.values()) else "no_data",
+                "resolved_name": name,
+                "unit": "ms",
+                "quantiles_ms": qs,
+                "mean_ms": None if m is None else round(m * 1000, 4),
+                "query": "histogram_quantile(q, sum by (le) (rate(%s_bucket[%ds])))" % (name, w),
+            }
     return out
 
 
@@ -130,5 +146,9 @@ def gpu_context(prom: Prom, start: float, end: float) -> dict:
     if not series:
         return {"status": "absent"}
     models = sorted({s.get("modelName", "?") for s in series})
-    return {"status": "ok", "models": models, "gpus": len(series), "driver": sorted({s.get("DCGM_FI_DRIVER_VERSION", "")
-                                                                                      for s in series} - {""})}
+    return {
+        "status": "ok",
+        "models": models,
+        "gpus": len(series),
+        "driver": sorted({s.get("DCGM_FI_DRIVER_VERSION", "") for s in series} - {""}),
+    }

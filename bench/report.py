@@ -63,21 +63,32 @@ def _server_cell(srv: dict, key: str, field: str = "max", nd: int = 2) -> str:
 def markdown(report: dict) -> str:
     r, c, ld = report["run"], report["context"], report["load"]
     lines = [
-        "# Bench report %s" % r["id"], "",
-        "- Started %s, finished %s; harness %s, schema %s" % (r["started"], r["finished"], r["harness_version"],
-                                                             report["schema_version"]),
+        "# Bench report %s" % r["id"],
+        "",
+        "- Started %s, finished %s; harness %s, schema %s" % (r["started"], r["finished"], r["harness_version"], report["schema_version"]),
         "- Endpoint `%s`, model `%s`, API %s" % (c["endpoint"], c["model"], c["api"]),
-        "- Engine %s %s; GPU %s; platform %s" % (c.get("engine_version") or "unknown", c.get("engine_args") or "",
-                                                 c.get("gpu_type") or "unknown", c.get("platform_version")),
-        "- Load: profile %s, arrival %s, %s s per step (at most %s requests), seed %s, dataset %s" % (
-            ld["profile"], ld["arrival"], ld["duration_s"], ld.get("max_requests_per_step"), ld["seed"],
-            json.dumps(ld["dataset"], sort_keys=True)),
+        "- Engine %s %s; GPU %s; platform %s"
+        % (c.get("engine_version") or "unknown", c.get("engine_args") or "", c.get("gpu_type") or "unknown", c.get("platform_version")),
+        "- Load: profile %s, arrival %s, %s s per step (at most %s requests), seed %s, dataset %s"
+        % (
+            ld["profile"],
+            ld["arrival"],
+            ld["duration_s"],
+            ld.get("max_requests_per_step"),
+            ld["seed"],
+            json.dumps(ld["dataset"], sort_keys=True),
+        ),
         "- Warm-up: %s (excluded from results)" % json.dumps(ld.get("warmup")),
-        "- SLOs: %s; GPU cost %s USD/h x %s" % (json.dumps(report["slo"]), report["cost"].get("gpu_cost_per_hour"),
-                                                report["cost"].get("gpus")),
-        "- Prometheus: %s%s" % (report["prometheus"].get("status"),
-                                (" - **" + report["prometheus"]["error"] + "**") if report["prometheus"].get("error") else ""),
-        "", "## Client results", "",
+        "- SLOs: %s; GPU cost %s USD/h x %s"
+        % (json.dumps(report["slo"]), report["cost"].get("gpu_cost_per_hour"), report["cost"].get("gpus")),
+        "- Prometheus: %s%s"
+        % (
+            report["prometheus"].get("status"),
+            (" - **" + report["prometheus"]["error"] + "**") if report["prometheus"].get("error") else "",
+        ),
+        "",
+        "## Client results",
+        "",
         "| step | offered | req/s | out tok/s | TTFT p50/p95/p99 ms | TPOT p50/p95 ms | ITL p50/p95 ms | "
         "E2E p50/p95 ms | errors | goodput req/s | $/1k req | $/1M out tok |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
@@ -89,25 +100,45 @@ def markdown(report: dict) -> str:
         def pp(m, keys=("p50", "p95", "p99"), lat=lat):
             st = lat.get(m)
             return "/".join(_f(st[k]) for k in keys) if st else "-"
+
         cost = cl.get("cost_usd") or {}
         errs = ", ".join("%s %d" % kv for kv in cl["errors"].items()) or "0"
-        lines.append("| %d %s | %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            s["index"], s["label"], _f(s["offered"], 2), "c" if s["mode"] == "concurrency" else "req/s",
-            _f(cl["request_throughput"], 2), _f(cl["output_token_throughput"], 0), pp("ttft"), pp("tpot", ("p50", "p95")),
-            pp("itl", ("p50", "p95")), pp("e2e", ("p50", "p95")), errs, _f(cl["goodput"]["requests_per_s"], 2),
-            _f(cost.get("per_1k_requests"), 4), _f(cost.get("per_1m_output_tokens"), 3)))
-    lines += ["", "## SLO checks", "", "| step | " + " | ".join(report["slo"]) + " |",
-              "|---|" + "---|" * len(report["slo"])]
+        lines.append(
+            "| %d %s | %s %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+            % (
+                s["index"],
+                s["label"],
+                _f(s["offered"], 2),
+                "c" if s["mode"] == "concurrency" else "req/s",
+                _f(cl["request_throughput"], 2),
+                _f(cl["output_token_throughput"], 0),
+                pp("ttft"),
+                pp("tpot", ("p50", "p95")),
+                pp("itl", ("p50", "p95")),
+                pp("e2e", ("p50", "p95")),
+                errs,
+                _f(cl["goodput"]["requests_per_s"], 2),
+                _f(cost.get("per_1k_requests"), 4),
+                _f(cost.get("per_1m_output_tokens"), 3),
+            )
+        )
+    lines += ["", "## SLO checks", "", "| step | " + " | ".join(report["slo"]) + " |", "|---|" + "---|" * len(report["slo"])]
     for s in report["steps"]:
         cells = []
         for k in report["slo"]:
             ch = s["client"]["slo"].get(k) or {}
             cells.append("%s %s" % ("pass" if ch.get("pass") else "FAIL", _f(ch.get("value_ms"))))
         lines.append("| %d %s | %s |" % (s["index"], s["label"], " | ".join(cells)))
-    lines += ["", "## Server metrics per step (Prometheus, over each step's window)", "",
-              "Gauges show mean / max over the window; `absent` = no series under any known name (never read as 0).", "",
-              "| step | running | waiting | KV usage | prefix hit rate | server TTFT p50/p99 ms | server ITL p50/p99 ms | "
-              "GPU util % | GPU FB MiB |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Server metrics per step (Prometheus, over each step's window)",
+        "",
+        "Gauges show mean / max over the window; `absent` = no series under any known name (never read as 0).",
+        "",
+        "| step | running | waiting | KV usage | prefix hit rate | server TTFT p50/p99 ms | server ITL p50/p99 ms | "
+        "GPU util % | GPU FB MiB |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in report["steps"]:
         srv = s["server"]
 
@@ -119,15 +150,31 @@ def markdown(report: dict) -> str:
                 return m.get("status", "n/a")
             q = m["quantiles_ms"]
             return "%s/%s" % (_f(q.get("p50")), _f(q.get("p99")))
-        lines.append("| %d %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            s["index"], s["label"], _server_cell(srv, "num_requests_running"), _server_cell(srv, "num_requests_waiting"),
-            _server_cell(srv, "kv_cache_usage", nd=3), _server_cell(srv, "prefix_cache_hit_rate", "value", 3),
-            hq("server_ttft"), hq("server_itl"), _server_cell(srv, "gpu_util"), _server_cell(srv, "gpu_fb_used", nd=0)))
-    absent = sorted({k for s in report["steps"] for k, m in (s["server"] or {}).items()
-                     if isinstance(m, dict) and m.get("status") == "absent"})
+
+        lines.append(
+            "| %d %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+            % (
+                s["index"],
+                s["label"],
+                _server_cell(srv, "num_requests_running"),
+                _server_cell(srv, "num_requests_waiting"),
+                _server_cell(srv, "kv_cache_usage", nd=3),
+                _server_cell(srv, "prefix_cache_hit_rate", "value", 3),
+                hq("server_ttft"),
+                hq("server_itl"),
+                _server_cell(srv, "gpu_util"),
+                _server_cell(srv, "gpu_fb_used", nd=0),
+            )
+        )
+    absent = sorted(
+        {k for s in report["steps"] for k, m in (s["server"] or {}).items() if isinstance(m, dict) and m.get("status") == "absent"}
+    )
     if absent:
-        lines += ["", "Absent metrics (no series in the window): " + ", ".join(
-            "%s (tried %s)" % (k, ", ".join(METRICS[k].get("names") or METRICS[k].get("numerator", []))) for k in absent)]
+        lines += [
+            "",
+            "Absent metrics (no series in the window): "
+            + ", ".join("%s (tried %s)" % (k, ", ".join(METRICS[k].get("names") or METRICS[k].get("numerator", []))) for k in absent),
+        ]
     lines += ["", "## Formulas", ""] + ["- **%s**: %s" % kv for kv in report["formulas"].items()]
     if report.get("plots"):
         lines += ["", "## Plots", ""] + ["![%s](%s)" % (os.path.splitext(p)[0], p) for p in report["plots"]]
@@ -164,8 +211,12 @@ def plots(report: dict, out_dir: str) -> list[str]:
     plt.close(fig)
     made.append("latency_vs_throughput.png")
     if report["prometheus"].get("status") == "ok":
-        keys = [("num_requests_waiting", "queue depth (waiting)"), ("num_requests_running", "running"),
-                ("kv_cache_usage", "KV-cache usage (0-1)"), ("gpu_util", "GPU util (%)")]
+        keys = [
+            ("num_requests_waiting", "queue depth (waiting)"),
+            ("num_requests_running", "running"),
+            ("kv_cache_usage", "KV-cache usage (0-1)"),
+            ("gpu_util", "GPU util (%)"),
+        ]
         fig, axes = plt.subplots(len(keys), 1, figsize=(12, 2.3 * len(keys)), sharex=True)
         t0 = report["steps"][0]["window"]["start"] if report["steps"] else 0
         for ax, (key, title) in zip(axes, keys, strict=True):
@@ -177,8 +228,7 @@ def plots(report: dict, out_dir: str) -> list[str]:
                 if m.get("samples"):
                     absent = False
                     ax.plot([off + t for t, _ in m["samples"]], [v for _, v in m["samples"]], color="C0")
-                ax.text(off, 1.0, "%s" % (s["label"].split(" (")[0][:14]), transform=ax.get_xaxis_transform(),
-                        fontsize=7, va="bottom")
+                ax.text(off, 1.0, "%s" % (s["label"].split(" (")[0][:14]), transform=ax.get_xaxis_transform(), fontsize=7, va="bottom")
             ax.set_ylabel(title, fontsize=8)
             if absent:
                 ax.text(0.5, 0.5, "%s: absent (no series)" % key, transform=ax.transAxes, ha="center", color="red")

@@ -80,16 +80,18 @@ async def run_load(cfg: dict, api_key: str | None, log=print) -> tuple[list[Step
     async with Client(cfg["endpoint"], cfg["model"], cfg["api"], api_key, cfg["timeout_s"], cfg["ignore_eos"]) as client:
         status, detail = await client.check()
         if status in (401, 403):
-            raise EndpointError("endpoint %s rejected the API key (HTTP %d): %s. Check the key in $%s."
-                                % (client.url, status, detail[:200], cfg["api_key_env"]))
+            raise EndpointError(
+                "endpoint %s rejected the API key (HTTP %d): %s. Check the key in $%s."
+                % (client.url, status, detail[:200], cfg["api_key_env"])
+            )
         if status != 200:
-            raise EndpointError("endpoint %s failed the check request (%s): %s"
-                                % (client.url, "HTTP %d" % status if status else "no answer", detail[:300]))
+            raise EndpointError(
+                "endpoint %s failed the check request (%s): %s" % (client.url, "HTTP %d" % status if status else "no answer", detail[:300])
+            )
         feed = PromptFeed(client, prompts)
         t = time.perf_counter()
         await _warmup(client, feed, cfg["warmup_requests"])
-        meta["warmup"] = {"requests": cfg["warmup_requests"], "seconds": round(time.perf_counter() - t, 3),
-                          "excluded": True}
+        meta["warmup"] = {"requests": cfg["warmup_requests"], "seconds": round(time.perf_counter() - t, 3), "excluded": True}
         dur = float(cfg["duration_s"])
 
         async def do(step: Step):
@@ -135,9 +137,14 @@ def server_metrics(cfg: dict, steps: list[Step], log=print) -> dict:
     except PromError as exc:
         log("ERROR: %s; the client results are still written." % exc)
         return {"status": "error", "url": pc["url"], "error": str(exc), "steps": []}
-    return {"status": "ok", "url": pc["url"], "steps": per_step, "gpu": gpu,
-            "queries_note": "gauges: <agg>(name) over [step start, step end]; histograms and ratios over the "
-                            "step's window, evaluated at the step end"}
+    return {
+        "status": "ok",
+        "url": pc["url"],
+        "steps": per_step,
+        "gpu": gpu,
+        "queries_note": "gauges: <agg>(name) over [step start, step end]; histograms and ratios over the "
+        "step's window, evaluated at the step end",
+    }
 
 
 def build_report(cfg: dict, steps: list[Step], meta: dict, server: dict, run_id: str, started: float) -> dict:
@@ -158,17 +165,27 @@ def build_report(cfg: dict, steps: list[Step], meta: dict, server: dict, run_id:
             "event_loop": meta.get("event_loop"),
         },
         "context": {
-            "endpoint": cfg["endpoint"], "model": cfg["model"], "api": cfg["api"],
-            "engine_version": ctx.pop("engine_version", None), "engine_args": ctx.pop("engine_args", None),
-            "gpu_type": ctx.pop("gpu_type", None), "platform_version": ctx.pop("platform_version", _platform_version()),
+            "endpoint": cfg["endpoint"],
+            "model": cfg["model"],
+            "api": cfg["api"],
+            "engine_version": ctx.pop("engine_version", None),
+            "engine_args": ctx.pop("engine_args", None),
+            "gpu_type": ctx.pop("gpu_type", None),
+            "platform_version": ctx.pop("platform_version", _platform_version()),
             "extra": ctx,
         },
         "load": {
-            "profile": cfg["profile"], "arrival": cfg["arrival"], "duration_s": cfg["duration_s"],
-            "max_requests_per_step": cfg["max_requests_per_step"], "concurrencies": cfg.get("concurrencies"),
-            "rates": cfg.get("rates"), "sweep": cfg.get("sweep"), "seed": cfg["seed"],
+            "profile": cfg["profile"],
+            "arrival": cfg["arrival"],
+            "duration_s": cfg["duration_s"],
+            "max_requests_per_step": cfg["max_requests_per_step"],
+            "concurrencies": cfg.get("concurrencies"),
+            "rates": cfg.get("rates"),
+            "sweep": cfg.get("sweep"),
+            "seed": cfg["seed"],
             "dataset": dict(cfg.get("dataset") or {}, input_tokens=cfg["input_tokens"], output_tokens=cfg["output_tokens"]),
-            "warmup": meta.get("warmup"), "sweep_measured": meta.get("sweep"),
+            "warmup": meta.get("warmup"),
+            "sweep_measured": meta.get("sweep"),
         },
         "slo": cfg.get("slo") or {},
         "cost": {"gpu_cost_per_hour": cfg.get("gpu_cost_per_hour"), "gpus": cfg.get("gpus", 1)},
@@ -178,7 +195,11 @@ def build_report(cfg: dict, steps: list[Step], meta: dict, server: dict, run_id:
     }
     for i, s in enumerate(steps):
         entry = {
-            "index": s.index, "label": s.label, "mode": s.mode, "arrival": s.arrival, "offered": s.offered,
+            "index": s.index,
+            "label": s.label,
+            "mode": s.mode,
+            "arrival": s.arrival,
+            "offered": s.offered,
             "offered_unit": "concurrency" if s.mode == "concurrency" else "requests/s",
             "window": {"start": round(s.wall_start, 3), "end": round(s.wall_end, 3)},
             "client": summarize(s, cfg.get("slo") or {}, cfg.get("gpu_cost_per_hour"), cfg.get("gpus", 1)),

@@ -47,8 +47,7 @@ def check(cfg, err):
         sat = cfg.get("bench_saturation_concurrency", 32)
         if _int(sat) and sat < 2:
             err("bench_saturation_concurrency", sat, "an integer >= 2")
-    for key in ("bench_duration_seconds", "bench_max_requests_per_step", "bench_input_tokens", "bench_output_tokens",
-                "bench_gpus"):
+    for key in ("bench_duration_seconds", "bench_max_requests_per_step", "bench_input_tokens", "bench_output_tokens", "bench_gpus"):
         v = cfg.get(key)
         if _int(v) and v < 1:
             err(key, v, "an integer >= 1")

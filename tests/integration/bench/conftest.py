@@ -37,8 +37,7 @@ def ns():
 
 @pytest.fixture(scope="session")
 def sim(ns, workdir):
-    p = labkit.start_sim(ns, SIM_PORT, workdir, ttft="%dms" % SIM_TTFT_MS, itl="%dms" % SIM_ITL_MS,
-                         max_num_seqs=SIM_MAX_NUM_SEQS)
+    p = labkit.start_sim(ns, SIM_PORT, workdir, ttft="%dms" % SIM_TTFT_MS, itl="%dms" % SIM_ITL_MS, max_num_seqs=SIM_MAX_NUM_SEQS)
     yield "http://127.0.0.1:%d/v1" % SIM_PORT
     p.stop()
 
@@ -57,8 +56,7 @@ def bench(ns, workdir):
 
     def run(*args, env=None, timeout=600):
         full_env = dict(os.environ, **(env or {}))
-        r = ns.run([sys.executable, "-m", "bench", *args], cwd=labkit.REPO, capture_output=True, text=True,
-                   env=full_env, timeout=timeout)
+        r = ns.run([sys.executable, "-m", "bench", *args], cwd=labkit.REPO, capture_output=True, text=True, env=full_env, timeout=timeout)
         result = None
         lines = r.stdout.strip().splitlines()
         if args and args[0] == "run" and r.returncode in (0, 3) and lines:

@@ -20,17 +20,19 @@ import time
 import urllib.request
 
 CACHE = os.environ.get("LLM_PLATFORM_CACHE") or os.path.join(
-    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llm-platform")
+    os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "llm-platform"
+)
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 SIM_VERSION = "v0.10.2"
-SIM_BUILD = ("CGO_ENABLED=0 GOMODCACHE=$LLM_PLATFORM_CACHE/go/mod GOCACHE=$LLM_PLATFORM_CACHE/go/build "
-             "lab/build.sh llm-d-inference-sim")
+SIM_BUILD = "CGO_ENABLED=0 GOMODCACHE=$LLM_PLATFORM_CACHE/go/mod GOCACHE=$LLM_PLATFORM_CACHE/go/build lab/build.sh llm-d-inference-sim"
 
 
 def sim_binary() -> str:
-    cands = [os.environ.get("BENCH_SIM_BIN", ""),
-             os.path.join(CACHE, "bin", "llm-d-inference-sim-%s" % SIM_VERSION, "llm-d-inference-sim"),
-             os.path.join(CACHE, "bin", "llm-d-inference-sim")]
+    cands = [
+        os.environ.get("BENCH_SIM_BIN", ""),
+        os.path.join(CACHE, "bin", "llm-d-inference-sim-%s" % SIM_VERSION, "llm-d-inference-sim"),
+        os.path.join(CACHE, "bin", "llm-d-inference-sim"),
+    ]
     cands += sorted(glob.glob(os.path.join(CACHE, "bin", "llm-d-inference-sim-%s*" % SIM_VERSION, "llm-d-inference-sim")))
     for c in cands:
         if c and os.path.isfile(c) and os.access(c, os.X_OK):
@@ -73,8 +75,7 @@ class Proc:
     def __init__(self, ns: Netns, argv: list[str], log: str, env: dict | None = None):
         self.log = log
         self._fh = open(log, "wb")  # noqa: SIM115 (closed in stop())
-        self.p = subprocess.Popen(ns.cmd(argv), stdout=self._fh, stderr=subprocess.STDOUT, env=env,
-                                  start_new_session=True)
+        self.p = subprocess.Popen(ns.cmd(argv), stdout=self._fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
 
     def stop(self):
         if self.p.poll() is None:
@@ -100,8 +101,9 @@ def free_port() -> int:
 
 def ns_http(ns: Netns, url: str, timeout: float = 5.0) -> tuple[int, str]:
     """GET ``url`` from inside the namespace (curl)."""
-    r = ns.run(["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", str(timeout), url],
-               capture_output=True, text=True, check=False)
+    r = ns.run(
+        ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "--max-time", str(timeout), url], capture_output=True, text=True, check=False
+    )
     body, _, code = r.stdout.rpartition("\n")
     return int(code or 0), body
 
@@ -118,11 +120,35 @@ def wait_http(ns: Netns, url: str, proc: Proc, timeout: float = 60.0):
     raise RuntimeError("%s not ready after %ss:\n%s" % (url, timeout, proc.tail()))
 
 
-def start_sim(ns: Netns, port: int, workdir: str, model: str = "bench-model", ttft: str = "0ms", itl: str = "0ms",
-              max_num_seqs: int = 5, extra: list[str] | None = None) -> Proc:
-    argv = [sim_binary(), "--port", str(port), "--model", model, "--force-dummy-tokenizer",
-            "--time-to-first-token", ttft, "--inter-token-latency", itl, "--max-num-seqs", str(max_num_seqs),
-            "--max-model-len", "32768", "--mode", "random", *(extra or [])]
+def start_sim(
+    ns: Netns,
+    port: int,
+    workdir: str,
+    model: str = "bench-model",
+    ttft: str = "0ms",
+    itl: str = "0ms",
+    max_num_seqs: int = 5,
+    extra: list[str] | None = None,
+) -> Proc:
+    argv = [
+        sim_binary(),
+        "--port",
+        str(port),
+        "--model",
+        model,
+        "--force-dummy-tokenizer",
+        "--time-to-first-token",
+        ttft,
+        "--inter-token-latency",
+        itl,
+        "--max-num-seqs",
+        str(max_num_seqs),
+        "--max-model-len",
+        "32768",
+        "--mode",
+        "random",
+        *(extra or []),
+    ]
     proc = Proc(ns, argv, os.path.join(workdir, "sim-%d.log" % port))
     wait_http(ns, "http://127.0.0.1:%d/v1/models" % port, proc)
     return proc
@@ -131,11 +157,22 @@ def start_sim(ns: Netns, port: int, workdir: str, model: str = "bench-model", tt
 def start_prometheus(ns: Netns, port: int, workdir: str, targets: list[str], scrape_s: str = "1s") -> Proc:
     cfg = os.path.join(workdir, "prometheus.yml")
     with open(cfg, "w", encoding="utf-8") as fh:
-        fh.write("global:\n  scrape_interval: %s\n  evaluation_interval: %s\nscrape_configs:\n"
-                 "  - job_name: sim\n    static_configs:\n      - targets: %s\n" % (scrape_s, scrape_s, json.dumps(targets)))
+        fh.write(
+            "global:\n  scrape_interval: %s\n  evaluation_interval: %s\nscrape_configs:\n"
+            "  - job_name: sim\n    static_configs:\n      - targets: %s\n" % (scrape_s, scrape_s, json.dumps(targets))
+        )
     data = tempfile.mkdtemp(prefix="prom-", dir=workdir)
-    argv = [prometheus_binary(), "--config.file", cfg, "--storage.tsdb.path", data,
-            "--web.listen-address", "127.0.0.1:%d" % port, "--storage.tsdb.retention.time", "1h"]
+    argv = [
+        prometheus_binary(),
+        "--config.file",
+        cfg,
+        "--storage.tsdb.path",
+        data,
+        "--web.listen-address",
+        "127.0.0.1:%d" % port,
+        "--storage.tsdb.retention.time",
+        "1h",
+    ]
     proc = Proc(ns, argv, os.path.join(workdir, "prometheus.log"))
     wait_http(ns, "http://127.0.0.1:%d/-/ready" % port, proc)
     return proc
@@ -189,24 +226,50 @@ def guidellm_tokenizer(workdir: str) -> str:
     """A local word-level tokenizer (make_tokenizer.py) built with GuideLLM's own Python."""
     out = os.path.join(workdir, "gl-tokenizer")
     if not os.path.isfile(os.path.join(out, "tokenizer.json")):
-        subprocess.run([os.path.join(GUIDELLM_VENV, "bin", "python"), os.path.join(os.path.dirname(__file__),
-                        "make_tokenizer.py"), out], check=True)
+        subprocess.run(
+            [os.path.join(GUIDELLM_VENV, "bin", "python"), os.path.join(os.path.dirname(__file__), "make_tokenizer.py"), out], check=True
+        )
     return out
 
 
-def run_guidellm(ns: Netns, workdir: str, target: str, model: str, profile: str, seconds: float, prompt_tokens: int,
-                 output_tokens: int, max_requests: int | None = None, name: str = "gl", extra: list[str] | None = None) -> dict:
+def run_guidellm(
+    ns: Netns,
+    workdir: str,
+    target: str,
+    model: str,
+    profile: str,
+    seconds: float,
+    prompt_tokens: int,
+    output_tokens: int,
+    max_requests: int | None = None,
+    name: str = "gl",
+    extra: list[str] | None = None,
+) -> dict:
     """One GuideLLM invocation in the namespace; returns its JSON report."""
     out = os.path.join(workdir, "%s-%d.json" % (name, int(time.time() * 1000)))
-    argv = [guidellm_binary(), "run", "--backend", "kind=openai_http,target=%s,model=%s" % (target, model),
-            "--profile", profile, "--constraint", "kind=max_duration,seconds=%g" % seconds,
-            "--data", "kind=synthetic_text,prompt_tokens=%d,output_tokens=%d" % (prompt_tokens, output_tokens),
-            "--tokenizer", "kind=huggingface_auto,model=%s" % guidellm_tokenizer(workdir),
-            "--output", "kind=json,path=%s" % out, "--disable-console", *(extra or [])]
+    argv = [
+        guidellm_binary(),
+        "run",
+        "--backend",
+        "kind=openai_http,target=%s,model=%s" % (target, model),
+        "--profile",
+        profile,
+        "--constraint",
+        "kind=max_duration,seconds=%g" % seconds,
+        "--data",
+        "kind=synthetic_text,prompt_tokens=%d,output_tokens=%d" % (prompt_tokens, output_tokens),
+        "--tokenizer",
+        "kind=huggingface_auto,model=%s" % guidellm_tokenizer(workdir),
+        "--output",
+        "kind=json,path=%s" % out,
+        "--disable-console",
+        *(extra or []),
+    ]
     if max_requests:
-        argv[argv.index("--data"):argv.index("--data")] = ["--constraint", "kind=max_requests,count=%d" % max_requests]
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
-               GUIDELLM__LOGGING__CONSOLE_LOG_LEVEL="WARNING")
+        argv[argv.index("--data") : argv.index("--data")] = ["--constraint", "kind=max_requests,count=%d" % max_requests]
+    env = dict(
+        os.environ, HF_HUB_OFFLINE="1", HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", GUIDELLM__LOGGING__CONSOLE_LOG_LEVEL="WARNING"
+    )
     r = ns.run(argv, capture_output=True, text=True, env=env, timeout=900)
     if r.returncode != 0 or not os.path.isfile(out):
         raise RuntimeError("guidellm failed (%d):\n%s\n%s" % (r.returncode, r.stdout[-2000:], r.stderr[-3000:]))

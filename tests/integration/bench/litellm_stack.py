@@ -74,16 +74,32 @@ class Stack:
         pg = os.path.join(self.prefix, "pg")
         shutil.chown(pg, "postgres", "postgres")
         self._pg(os.path.join(PG_BIN, "initdb"), "-D", pg + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8")
-        self._pg(os.path.join(PG_BIN, "pg_ctl"), "-D", pg + "/data", "-l", pg + "/server.log", "-o",
-                 "-c listen_addresses=127.0.0.1 -p %d -k %s" % (self.pg_port, pg), "-w", "start")
+        self._pg(
+            os.path.join(PG_BIN, "pg_ctl"),
+            "-D",
+            pg + "/data",
+            "-l",
+            pg + "/server.log",
+            "-o",
+            "-c listen_addresses=127.0.0.1 -p %d -k %s" % (self.pg_port, pg),
+            "-w",
+            "start",
+        )
         psql = ["psql", "-q", "-h", "127.0.0.1", "-p", str(self.pg_port), "-U", "postgres"]
-        self.ns.run([*psql, "-c", "CREATE USER litellm WITH PASSWORD 'litellm'", "-c",
-                     "CREATE DATABASE litellm OWNER litellm"], check=True, capture_output=True)
-        self.ns.run(["bash", os.path.join(kit_dir(), "apply_migrations.sh"), self.db_url,
-                     os.path.join(self.prefix, "venv", "bin", "python")], check=True, capture_output=True)
+        self.ns.run(
+            [*psql, "-c", "CREATE USER litellm WITH PASSWORD 'litellm'", "-c", "CREATE DATABASE litellm OWNER litellm"],
+            check=True,
+            capture_output=True,
+        )
+        self.ns.run(
+            ["bash", os.path.join(kit_dir(), "apply_migrations.sh"), self.db_url, os.path.join(self.prefix, "venv", "bin", "python")],
+            check=True,
+            capture_output=True,
+        )
         env = dict(os.environ, LITELLM_MASTER_KEY=self.master_key, NO_PROXY="127.0.0.1,localhost", no_proxy="127.0.0.1,localhost")
-        r = self.ns.run(["bash", os.path.join(kit_dir(), "start.sh"), self.prefix, self.config, str(self.port)], env=env,
-                        capture_output=True, text=True)
+        r = self.ns.run(
+            ["bash", os.path.join(kit_dir(), "start.sh"), self.prefix, self.config, str(self.port)], env=env, capture_output=True, text=True
+        )
         if r.returncode != 0:
             raise RuntimeError("LiteLLM did not start: %s\n%s" % (r.stderr[-3000:], self.log_tail()))
         return self
@@ -99,9 +115,23 @@ class Stack:
         self.ns.run(["bash", os.path.join(kit_dir(), "stop.sh"), self.prefix], check=False, capture_output=True)
 
     def api(self, method: str, path: str, body: str | None = None, key: str | None = None) -> tuple[int, str]:
-        argv = ["curl", "-s", "-o", "-", "-w", "\n%{http_code}", "-X", method, "-H",
-                "Authorization: Bearer %s" % (key or self.master_key), "-H", "Content-Type: application/json",
-                "--max-time", "30", self.url + path]
+        argv = [
+            "curl",
+            "-s",
+            "-o",
+            "-",
+            "-w",
+            "\n%{http_code}",
+            "-X",
+            method,
+            "-H",
+            "Authorization: Bearer %s" % (key or self.master_key),
+            "-H",
+            "Content-Type: application/json",
+            "--max-time",
+            "30",
+            self.url + path,
+        ]
         if body is not None:
             argv += ["-d", body]
         r = self.ns.run(argv, capture_output=True, text=True)

@@ -25,11 +25,34 @@ OUT_TOKENS = 16
 @pytest.fixture(scope="module")
 def queue_run(bench, sim, prometheus, workdir):
     """Closed loop at 2 (below max-num-seqs) and 12 (3x above) concurrent streams."""
-    rc, _out, err, res = bench("run", "--endpoint", sim, "--model", "bench-model", "--profile", "concurrency",
-                              "--concurrencies", "2,12", "--duration", "8", "--max-requests", "400",
-                              "--output-tokens", str(OUT_TOKENS), "--input-tokens", "64", "--warmup", "4",
-                              "--prometheus-url", prometheus, "--reports-dir", os.path.join(workdir, "reports"),
-                              "--context", "engine_version=llm-d-inference-sim v0.10.2", "gpu_type=none (simulator)")
+    rc, _out, err, res = bench(
+        "run",
+        "--endpoint",
+        sim,
+        "--model",
+        "bench-model",
+        "--profile",
+        "concurrency",
+        "--concurrencies",
+        "2,12",
+        "--duration",
+        "8",
+        "--max-requests",
+        "400",
+        "--output-tokens",
+        str(OUT_TOKENS),
+        "--input-tokens",
+        "64",
+        "--warmup",
+        "4",
+        "--prometheus-url",
+        prometheus,
+        "--reports-dir",
+        os.path.join(workdir, "reports"),
+        "--context",
+        "engine_version=llm-d-inference-sim v0.10.2",
+        "gpu_type=none (simulator)",
+    )
     assert rc == 0, err
     with open(res["report"], encoding="utf-8") as fh:
         return json.load(fh), res
@@ -37,7 +60,7 @@ def queue_run(bench, sim, prometheus, workdir):
 
 def test_client_medians_match_simulator_settings(queue_run):
     report, _ = queue_run
-    step = report["steps"][0]["client"]          # concurrency 2 < max-num-seqs: no queueing
+    step = report["steps"][0]["client"]  # concurrency 2 < max-num-seqs: no queueing
     assert step["requests"]["failed"] == 0 and step["requests"]["completed"] > 20
     assert step["tokens_from"] == {"usage": step["requests"]["completed"]}
     assert step["output_tokens_mean"] == OUT_TOKENS
@@ -75,7 +98,9 @@ def test_server_histograms_cross_check_the_client(queue_run):
     # The sim's TTFT histogram (buckets ... 0.04, 0.06 ...) brackets the 50 ms setting.
     assert 40 <= srv["quantiles_ms"]["p50"] <= 60
     assert report["steps"][0]["server"]["server_itl"]["resolved_name"] in (
-        "vllm:inter_token_latency_seconds", "vllm:time_per_output_token_seconds")
+        "vllm:inter_token_latency_seconds",
+        "vllm:time_per_output_token_seconds",
+    )
 
 
 def test_missing_dcgm_metric_is_reported_absent_not_zero(queue_run):
@@ -89,7 +114,7 @@ def test_missing_dcgm_metric_is_reported_absent_not_zero(queue_run):
     with open(os.path.join(res["run_dir"], "report.md"), encoding="utf-8") as fh:
         md = fh.read()
     assert "gpu_util (tried DCGM_FI_DEV_GPU_UTIL)" in md
-    assert "| absent | absent |" in md     # GPU util and FB columns of the server table
+    assert "| absent | absent |" in md  # GPU util and FB columns of the server table
 
 
 def test_report_schema_context_and_requests(queue_run, bench):
@@ -106,10 +131,33 @@ def test_report_schema_context_and_requests(queue_run, bench):
 
 
 def test_sweep_and_compare(bench, sim, prometheus, workdir, queue_run):
-    rc, _, err, res = bench("run", "--endpoint", sim, "--model", "bench-model", "--profile", "sweep", "--sweep-steps", "4",
-                            "--saturation-concurrency", "8", "--duration", "4", "--max-requests", "300",
-                            "--output-tokens", "8", "--input-tokens", "32", "--arrival", "constant",
-                            "--prometheus-url", prometheus, "--reports-dir", os.path.join(workdir, "reports"))
+    rc, _, err, res = bench(
+        "run",
+        "--endpoint",
+        sim,
+        "--model",
+        "bench-model",
+        "--profile",
+        "sweep",
+        "--sweep-steps",
+        "4",
+        "--saturation-concurrency",
+        "8",
+        "--duration",
+        "4",
+        "--max-requests",
+        "300",
+        "--output-tokens",
+        "8",
+        "--input-tokens",
+        "32",
+        "--arrival",
+        "constant",
+        "--prometheus-url",
+        prometheus,
+        "--reports-dir",
+        os.path.join(workdir, "reports"),
+    )
     assert rc == 0, err
     with open(res["report"], encoding="utf-8") as fh:
         rep = json.load(fh)
@@ -118,16 +166,34 @@ def test_sweep_and_compare(bench, sim, prometheus, workdir, queue_run):
     sync, sat = rep["load"]["sweep_measured"]["synchronous_rate"], rep["load"]["sweep_measured"]["saturation_rate"]
     rates = [s["offered"] for s in rep["steps"][2:]]
     assert len(rates) == 2 and sync < rates[0] < rates[1] < sat
-    for s in rep["steps"][2:]:                  # open loop: achieved ~ offered below saturation
+    for s in rep["steps"][2:]:  # open loop: achieved ~ offered below saturation
         assert s["client"]["request_throughput"] == pytest.approx(s["offered"], rel=0.25)
     rc, out, _, _ = bench("compare", queue_run[1]["report"], res["report"])
     assert rc == 0 and "| TTFT p50 ms |" in out and "Delta" in out
 
 
 def test_prometheus_not_answering_still_writes_client_results(bench, sim, workdir):
-    rc, _, err, res = bench("run", "--endpoint", sim, "--model", "bench-model", "--profile", "concurrency",
-                            "--concurrencies", "2", "--duration", "2", "--output-tokens", "4", "--input-tokens", "8",
-                            "--prometheus-url", "http://127.0.0.1:1", "--reports-dir", os.path.join(workdir, "reports"))
+    rc, _, err, res = bench(
+        "run",
+        "--endpoint",
+        sim,
+        "--model",
+        "bench-model",
+        "--profile",
+        "concurrency",
+        "--concurrencies",
+        "2",
+        "--duration",
+        "2",
+        "--output-tokens",
+        "4",
+        "--input-tokens",
+        "8",
+        "--prometheus-url",
+        "http://127.0.0.1:1",
+        "--reports-dir",
+        os.path.join(workdir, "reports"),
+    )
     assert rc == 3
     assert "Prometheus at http://127.0.0.1:1 did not answer" in err
     assert "client results are still written" in err
@@ -141,13 +207,26 @@ def test_prometheus_not_answering_still_writes_client_results(bench, sim, workdi
 def test_endpoint_returning_401_stops_before_load(bench, ns, workdir):
     import labkit
 
-    proc = labkit.start_sim(ns, 18001, workdir, max_num_seqs=4,
-                            extra=["--failure-injection-rate", "100", "--failure-types", "invalid_api_key"])
+    proc = labkit.start_sim(
+        ns, 18001, workdir, max_num_seqs=4, extra=["--failure-injection-rate", "100", "--failure-types", "invalid_api_key"]
+    )
     try:
         reports = os.path.join(workdir, "reports-401")
-        rc, _out, err, _ = bench("run", "--endpoint", "http://127.0.0.1:18001/v1", "--model", "bench-model",
-                                "--profile", "concurrency", "--concurrencies", "2", "--duration", "2",
-                                "--reports-dir", reports)
+        rc, _out, err, _ = bench(
+            "run",
+            "--endpoint",
+            "http://127.0.0.1:18001/v1",
+            "--model",
+            "bench-model",
+            "--profile",
+            "concurrency",
+            "--concurrencies",
+            "2",
+            "--duration",
+            "2",
+            "--reports-dir",
+            reports,
+        )
     finally:
         proc.stop()
     assert rc == 2

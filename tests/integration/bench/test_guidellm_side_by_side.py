@@ -46,9 +46,27 @@ def test_medians_agree_with_guidellm_within_5_percent(bench, ns, workdir, slow_s
     g_tpot = labkit.guidellm_stat(b, "time_per_output_token_ms")
     assert labkit.guidellm_stat(b, "output_token_count") == 16
 
-    rc, _, err, res = bench("run", "--endpoint", slow_sim + "/v1", "--model", "bench-model", "--profile", "concurrency",
-                            "--concurrencies", "2", "--duration", "10", "--output-tokens", "16", "--input-tokens", "64",
-                            "--warmup", "2", "--reports-dir", os.path.join(workdir, "reports-gl"))
+    rc, _, err, res = bench(
+        "run",
+        "--endpoint",
+        slow_sim + "/v1",
+        "--model",
+        "bench-model",
+        "--profile",
+        "concurrency",
+        "--concurrencies",
+        "2",
+        "--duration",
+        "10",
+        "--output-tokens",
+        "16",
+        "--input-tokens",
+        "64",
+        "--warmup",
+        "2",
+        "--reports-dir",
+        os.path.join(workdir, "reports-gl"),
+    )
     assert rc == 0, err
     ours = labkit.read_json(res["report"])["steps"][0]["client"]
     o_ttft = ours["latency_ms"]["ttft"]["p50"]

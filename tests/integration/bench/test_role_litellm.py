@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.bench, pytest.mark.litellm, pytest.mark.slow]
 
 LITELLM_PORT = 14100
 PG_PORT = 15433
-CONFIG = """model_list:
+CONFIG = (
+    """model_list:
   - model_name: bench-model
     litellm_params:
       model: openai/bench-model
@@ -33,7 +34,9 @@ general_settings:
 litellm_settings:
   telemetry: false
   drop_params: true
-""" % SIM_PORT
+"""
+    % SIM_PORT
+)
 
 
 @pytest.fixture(scope="module")
@@ -48,24 +51,44 @@ def litellm(ns, sim):
 
 def _playbook(ns, workdir, master_key, extra: dict):
     bindir = os.path.dirname(sys.executable)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(labkit.REPO, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0", LITELLM_MASTER_KEY=master_key, PATH=bindir + os.pathsep + os.environ["PATH"])
+    env = dict(
+        os.environ,
+        ANSIBLE_CONFIG=os.path.join(labkit.REPO, "ansible.cfg"),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_FORCE_COLOR="0",
+        LITELLM_MASTER_KEY=master_key,
+        PATH=bindir + os.pathsep + os.environ["PATH"],
+    )
     env.pop("BENCH_API_KEY", None)
     varsfile = os.path.join(workdir, "bench-vars-%d.json" % time.time_ns())
     with open(varsfile, "w", encoding="utf-8") as fh:
         json.dump(extra, fh)
-    r = ns.run([os.path.join(bindir, "ansible-playbook"), "playbooks/bench.yml", "-i", "inventories/lab", "-e",
-                "@" + varsfile], cwd=labkit.REPO, env=env, capture_output=True, text=True, timeout=900)
+    r = ns.run(
+        [os.path.join(bindir, "ansible-playbook"), "playbooks/bench.yml", "-i", "inventories/lab", "-e", "@" + varsfile],
+        cwd=labkit.REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     return r.returncode, r.stdout + r.stderr
 
 
 def _vars(workdir, litellm, prometheus, run_id, **over):
     v = {
-        "bench_endpoint": litellm.url + "/v1", "bench_litellm_url": litellm.url, "bench_served_model": "bench-model",
-        "bench_profile": "concurrency", "bench_concurrencies": [2, 8], "bench_duration_seconds": 4,
-        "bench_input_tokens": 32, "bench_output_tokens": 8, "bench_warmup_requests": 2,
-        "bench_prometheus_url": prometheus, "bench_reports_dir": os.path.join(workdir, "role-reports"),
-        "bench_run_id": run_id, "bench_context": {"engine_version": "llm-d-inference-sim v0.10.2"},
+        "bench_endpoint": litellm.url + "/v1",
+        "bench_litellm_url": litellm.url,
+        "bench_served_model": "bench-model",
+        "bench_profile": "concurrency",
+        "bench_concurrencies": [2, 8],
+        "bench_duration_seconds": 4,
+        "bench_input_tokens": 32,
+        "bench_output_tokens": 8,
+        "bench_warmup_requests": 2,
+        "bench_prometheus_url": prometheus,
+        "bench_reports_dir": os.path.join(workdir, "role-reports"),
+        "bench_run_id": run_id,
+        "bench_context": {"engine_version": "llm-d-inference-sim v0.10.2"},
     }
     v.update(over)
     return v
@@ -75,21 +98,25 @@ def test_role_runs_end_to_end_through_litellm(ns, workdir, litellm, prometheus):
     run_id = "e2e-%d" % time.time()
     rc, out = _playbook(ns, workdir, litellm.master_key, _vars(workdir, litellm, prometheus, run_id))
     assert rc == 0, out[-6000:]
-    assert "sk-" not in out.replace(litellm.url, "")          # no key in the output (no_log)
-    reports = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(workdir, "role-reports")) for f in fs
-               if f == "report.json" and os.path.basename(dp) == run_id]
+    assert "sk-" not in out.replace(litellm.url, "")  # no key in the output (no_log)
+    reports = [
+        os.path.join(dp, f)
+        for dp, _, fs in os.walk(os.path.join(workdir, "role-reports"))
+        for f in fs
+        if f == "report.json" and os.path.basename(dp) == run_id
+    ]
     assert len(reports) == 1, reports
     day = os.path.basename(os.path.dirname(os.path.dirname(reports[0])))
-    assert len(day) == 10 and day[4] == "-" and day[7] == "-"      # <reports>/<YYYY-MM-DD>/<run id>/
+    assert len(day) == 10 and day[4] == "-" and day[7] == "-"  # <reports>/<YYYY-MM-DD>/<run id>/
     rep = labkit.read_json(reports[0])
     assert rep["context"]["endpoint"] == litellm.url + "/v1"
     assert rep["context"]["extra"]["tenant_key_alias"] == "bench-" + run_id
     for step in rep["steps"]:
         c = step["client"]
         assert c["requests"]["failed"] == 0 and c["requests"]["completed"] > 0, c["errors"]
-        assert c["tokens_from"].get("usage") == c["requests"]["completed"]      # usage passes through LiteLLM
+        assert c["tokens_from"].get("usage") == c["requests"]["completed"]  # usage passes through LiteLLM
         assert step["server"]["status"] == "ok"
-    assert rep["steps"][1]["server"]["num_requests_waiting"]["max"] > 0        # 8 streams over max-num-seqs 4
+    assert rep["steps"][1]["server"]["num_requests_waiting"]["max"] > 0  # 8 streams over max-num-seqs 4
     assert os.path.isfile(os.path.join(os.path.dirname(reports[0]), "report.md"))
     # The bench key is deleted at the end.
     code, body = litellm.api("GET", "/key/list?key_alias=bench-%s&return_full_object=true" % run_id)
@@ -99,17 +126,37 @@ def test_role_runs_end_to_end_through_litellm(ns, workdir, litellm, prometheus):
 
 
 def test_bad_key_gets_401_through_litellm_and_a_clear_error(ns, workdir, litellm, bench):
-    rc, _, err, _ = bench("run", "--endpoint", litellm.url + "/v1", "--model", "bench-model", "--profile",
-                          "concurrency", "--concurrencies", "1", "--duration", "1", "--reports-dir",
-                          os.path.join(workdir, "reports-401b"), env={"BENCH_API_KEY": "sk-not-a-key"})
+    rc, _, err, _ = bench(
+        "run",
+        "--endpoint",
+        litellm.url + "/v1",
+        "--model",
+        "bench-model",
+        "--profile",
+        "concurrency",
+        "--concurrencies",
+        "1",
+        "--duration",
+        "1",
+        "--reports-dir",
+        os.path.join(workdir, "reports-401b"),
+        env={"BENCH_API_KEY": "sk-not-a-key"},
+    )
     assert rc == 2
     assert "rejected the API key (HTTP 401)" in err
 
 
 def test_role_with_existing_bad_key_fails_clearly_and_writes_nothing(ns, workdir, litellm, prometheus):
     run_id = "bad-%d" % time.time()
-    v = _vars(workdir, litellm, prometheus, run_id, bench_key_mode="existing", bench_api_key="sk-not-a-key",
-              bench_reports_dir=os.path.join(workdir, "role-reports-bad"))
+    v = _vars(
+        workdir,
+        litellm,
+        prometheus,
+        run_id,
+        bench_key_mode="existing",
+        bench_api_key="sk-not-a-key",
+        bench_reports_dir=os.path.join(workdir, "role-reports-bad"),
+    )
     rc, out = _playbook(ns, workdir, litellm.master_key, v)
     assert rc != 0
     assert "rejected the API key (HTTP 401)" in out

@@ -41,11 +41,43 @@ SIM_PORT = 18100
 
 def ours(ns, workdir, rates, seconds, python) -> list[dict]:
     out = []
-    r = ns.run([python, "-m", "bench", "run", "--endpoint", "http://127.0.0.1:%d/v1" % SIM_PORT, "--model", "bench-model",
-                "--profile", "rate", "--rates", ",".join(str(x) for x in rates), "--arrival", "constant",
-                "--duration", str(seconds), "--max-requests", str(int(max(rates) * seconds) + 10), "--output-tokens", "8",
-                "--input-tokens", "16", "--warmup", "50", "--cooldown", "1", "--no-requests",
-                "--reports-dir", os.path.join(workdir, "reports")], cwd=REPO, capture_output=True, text=True, timeout=1800)
+    r = ns.run(
+        [
+            python,
+            "-m",
+            "bench",
+            "run",
+            "--endpoint",
+            "http://127.0.0.1:%d/v1" % SIM_PORT,
+            "--model",
+            "bench-model",
+            "--profile",
+            "rate",
+            "--rates",
+            ",".join(str(x) for x in rates),
+            "--arrival",
+            "constant",
+            "--duration",
+            str(seconds),
+            "--max-requests",
+            str(int(max(rates) * seconds) + 10),
+            "--output-tokens",
+            "8",
+            "--input-tokens",
+            "16",
+            "--warmup",
+            "50",
+            "--cooldown",
+            "1",
+            "--no-requests",
+            "--reports-dir",
+            os.path.join(workdir, "reports"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-3000:])
     report = labkit.read_json(json.loads(r.stdout.strip().splitlines()[-1])["report"])
@@ -53,25 +85,49 @@ def ours(ns, workdir, rates, seconds, python) -> list[dict]:
         c = s["client"]
         lag = (c.get("dispatch_lag_ms") or {}).get("p50") or 0.0
         e2e = (c["latency_ms"]["e2e"] or {}).get("p50") or float("nan")
-        out.append({"rate": s["offered"], "achieved": c["request_throughput"], "failed": c["requests"]["failed"],
-                    "dispatch_ms": lag, "latency_ms": lag + e2e, "cpu_ms_per_req": c.get("client_cpu_ms_per_request")})
+        out.append(
+            {
+                "rate": s["offered"],
+                "achieved": c["request_throughput"],
+                "failed": c["requests"]["failed"],
+                "dispatch_ms": lag,
+                "latency_ms": lag + e2e,
+                "cpu_ms_per_req": c.get("client_cpu_ms_per_request"),
+            }
+        )
     out.append({"event_loop": report["run"].get("event_loop")})
     return out
 
 
 def guidellm(ns, workdir, rates, seconds) -> list[dict]:
     out = []
-    gl = labkit.run_guidellm(ns, workdir, "http://127.0.0.1:%d" % SIM_PORT, "bench-model",
-                             "kind=constant,rate=%g" % rates[0], seconds, 16, 8, name="gl-ceiling",
-                             extra=["--override", "profile.rate", ",".join("%g" % x for x in rates)])
+    gl = labkit.run_guidellm(
+        ns,
+        workdir,
+        "http://127.0.0.1:%d" % SIM_PORT,
+        "bench-model",
+        "kind=constant,rate=%g" % rates[0],
+        seconds,
+        16,
+        8,
+        name="gl-ceiling",
+        extra=["--override", "profile.rate", ",".join("%g" % x for x in rates)],
+    )
     for b in gl["benchmarks"]:
         m = b["metrics"]
         tot = m["request_totals"]
         dur = b["duration"] or seconds
         disp = (m["request_dispatch_delay"]["successful"].get("median") or 0.0) * 1000
         lat = (m["request_latency"]["successful"].get("median") or float("nan")) * 1000
-        out.append({"rate": b["config"]["strategy"]["rate"], "achieved": tot["successful"] / dur,
-                    "failed": tot["errored"] + tot["incomplete"], "dispatch_ms": disp, "latency_ms": disp + lat})
+        out.append(
+            {
+                "rate": b["config"]["strategy"]["rate"],
+                "achieved": tot["successful"] / dur,
+                "failed": tot["errored"] + tot["incomplete"],
+                "dispatch_ms": disp,
+                "latency_ms": disp + lat,
+            }
+        )
     return out
 
 
@@ -111,29 +167,47 @@ def main(argv=None) -> int:
     loop = next((r["event_loop"] for r in o if "event_loop" in r), "?")
     o_best, o_steps = judge(o)
     g_best, g_steps = judge(g) if g else (None, [])
-    print("\nHarness ceiling against llm-d-inference-sim (TTFT 0, ITL 0), %d cores, load avg %.1f, %.0f s" % (
-        os.cpu_count(), os.getloadavg()[0], time.time() - t0))
+    print(
+        "\nHarness ceiling against llm-d-inference-sim (TTFT 0, ITL 0), %d cores, load avg %.1f, %.0f s"
+        % (os.cpu_count(), os.getloadavg()[0], time.time() - t0)
+    )
     print("sustained = achieved >= 95% of offered, 0 errors, client overhead < 1 ms (see module doc)\n")
     for name, steps in (("bench (%s)" % loop, o_steps), ("GuideLLM 0.8.1", g_steps)):
         if not steps:
             continue
-        print("%-22s %9s %9s %9s %11s %11s %6s %s" % (name, "offered", "achieved", "dispatch", "latency p50", "overhead",
-                                                  "errors", "sustained"))
+        print(
+            "%-22s %9s %9s %9s %11s %11s %6s %s"
+            % (name, "offered", "achieved", "dispatch", "latency p50", "overhead", "errors", "sustained")
+        )
         for r in steps:
-            print("%-22s %9.0f %9.1f %8.2fms %9.2fms %9.2fms %6d %s%s" % (
-                "", r["rate"], r["achieved"], r["dispatch_ms"], r["latency_ms"], r["overhead_ms"], r["failed"],
-                "yes" if r["sustained"] else "no",
-                "  (client CPU %.3f ms/req)" % r["cpu_ms_per_req"] if r.get("cpu_ms_per_req") else ""))
+            print(
+                "%-22s %9.0f %9.1f %8.2fms %9.2fms %9.2fms %6d %s%s"
+                % (
+                    "",
+                    r["rate"],
+                    r["achieved"],
+                    r["dispatch_ms"],
+                    r["latency_ms"],
+                    r["overhead_ms"],
+                    r["failed"],
+                    "yes" if r["sustained"] else "no",
+                    "  (client CPU %.3f ms/req)" % r["cpu_ms_per_req"] if r.get("cpu_ms_per_req") else "",
+                )
+            )
         print()
     print("FIGURE bench harness ceiling: %.0f req/s" % o_best)
     if g_best is not None:
         print("FIGURE GuideLLM ceiling:      %.0f req/s" % g_best)
-        print("FIGURE ratio bench / GuideLLM: %s" % ("%.1fx" % (o_best / g_best) if g_best else
-                                                      "inf (GuideLLM sustained none of its rates)"))
+        print(
+            "FIGURE ratio bench / GuideLLM: %s" % ("%.1fx" % (o_best / g_best) if g_best else "inf (GuideLLM sustained none of its rates)")
+        )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump({"bench": {"ceiling": o_best, "steps": o_steps, "event_loop": loop},
-                       "guidellm": {"ceiling": g_best, "steps": g_steps}}, fh, indent=1)
+            json.dump(
+                {"bench": {"ceiling": o_best, "steps": o_steps, "event_loop": loop}, "guidellm": {"ceiling": g_best, "steps": g_steps}},
+                fh,
+                indent=1,
+            )
     return 0
 
 

@@ -39,8 +39,7 @@ def test_bad_config_is_reported(over, needle):
 
 def test_cli_sweep_without_steps_exits_2_before_any_request(capsys, tmp_path):
     with FakeServer() as s:
-        rc = main(["run", "--endpoint", s.url, "--model", "m", "--profile", "sweep", "--sweep-steps", "0",
-                   "--reports-dir", str(tmp_path)])
+        rc = main(["run", "--endpoint", s.url, "--model", "m", "--profile", "sweep", "--sweep-steps", "0", "--reports-dir", str(tmp_path)])
         assert s.requests == []
     assert rc == 2
     assert "sweep.steps=0" in capsys.readouterr().err
@@ -48,8 +47,7 @@ def test_cli_sweep_without_steps_exits_2_before_any_request(capsys, tmp_path):
 
 
 def test_cli_unknown_slo_metric_exits_2(capsys, tmp_path):
-    rc = main(["run", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m", "--slo", "latency_p95_ms=100",
-               "--reports-dir", str(tmp_path)])
+    rc = main(["run", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m", "--slo", "latency_p95_ms=100", "--reports-dir", str(tmp_path)])
     assert rc == 2
     err = capsys.readouterr().err
     assert "unknown SLO 'latency_p95_ms'" in err and "ttft" in err
@@ -57,9 +55,24 @@ def test_cli_unknown_slo_metric_exits_2(capsys, tmp_path):
 
 def test_cli_401_exits_2_with_a_clear_message(capsys, tmp_path):
     with FakeServer(status=401) as s:
-        rc = main(["run", "--endpoint", s.url, "--model", "m", "--profile", "concurrency", "--concurrencies", "1",
-                   "--duration", "1", "--reports-dir", str(tmp_path)])
-        assert len(s.requests) == 1            # the check request only: no load was sent
+        rc = main(
+            [
+                "run",
+                "--endpoint",
+                s.url,
+                "--model",
+                "m",
+                "--profile",
+                "concurrency",
+                "--concurrencies",
+                "1",
+                "--duration",
+                "1",
+                "--reports-dir",
+                str(tmp_path),
+            ]
+        )
+        assert len(s.requests) == 1  # the check request only: no load was sent
     assert rc == 2
     assert "rejected the API key (HTTP 401)" in capsys.readouterr().err
 
@@ -87,16 +100,15 @@ class StubProm:
 
 
 def test_absent_metrics_are_absent_and_renamed_ones_resolve():
-    stub = StubProm({"vllm:num_requests_waiting", "vllm:gpu_cache_usage_perc",
-                     "vllm:time_to_first_token_seconds_bucket"})
+    stub = StubProm({"vllm:num_requests_waiting", "vllm:gpu_cache_usage_perc", "vllm:time_to_first_token_seconds_bucket"})
     out = prom_mod.window_metrics(stub, 1000.0, 1010.0)
     assert out["num_requests_waiting"]["status"] == "ok" and out["num_requests_waiting"]["max"] == 5.0
-    assert out["kv_cache_usage"]["resolved_name"] == "vllm:gpu_cache_usage_perc"       # the old name
+    assert out["kv_cache_usage"]["resolved_name"] == "vllm:gpu_cache_usage_perc"  # the old name
     assert out["gpu_util"] == {"status": "absent", "tried": ["DCGM_FI_DEV_GPU_UTIL"], "unit": "% (duty cycle)"}
     assert out["num_requests_running"]["status"] == "absent"
     assert out["server_ttft"]["quantiles_ms"]["p50"] == 250.0
     assert "histogram_quantile(0.5, sum by (le) (rate(vllm:time_to_first_token_seconds_bucket[10s])))" in stub.queries
-    assert not any("DCGM" in q for q in stub.queries)        # an absent metric is never queried for a value
+    assert not any("DCGM" in q for q in stub.queries)  # an absent metric is never queried for a value
 
 
 def test_prometheus_not_answering_is_a_clear_error():
@@ -106,9 +118,33 @@ def test_prometheus_not_answering_is_a_clear_error():
 
 def test_report_schema_and_markdown(tmp_path):
     with FakeServer(tokens=3) as s:
-        rc = main(["run", "--endpoint", s.url, "--model", "m", "--profile", "concurrency", "--concurrencies", "1,2",
-                   "--duration", "0.5", "--output-tokens", "3", "--input-tokens", "4", "--reports-dir", str(tmp_path),
-                   "--run-id", "t1", "--gpu-cost-per-hour", "2.0", "--cooldown", "0"])
+        rc = main(
+            [
+                "run",
+                "--endpoint",
+                s.url,
+                "--model",
+                "m",
+                "--profile",
+                "concurrency",
+                "--concurrencies",
+                "1,2",
+                "--duration",
+                "0.5",
+                "--output-tokens",
+                "3",
+                "--input-tokens",
+                "4",
+                "--reports-dir",
+                str(tmp_path),
+                "--run-id",
+                "t1",
+                "--gpu-cost-per-hour",
+                "2.0",
+                "--cooldown",
+                "0",
+            ]
+        )
     assert rc == 0
     (day,) = os.listdir(tmp_path)
     d = tmp_path / day / "t1"

@@ -14,6 +14,7 @@ def _one(url, api="chat", key=None, max_tokens=4):
             r = Result(0, None)
             await c.request(c.body("hello world", max_tokens), r)
             return r
+
     return asyncio.run(go())
 
 
@@ -23,7 +24,7 @@ def test_stream_parsed_tokens_from_usage(api):
         r = _one(s.url, api, key="sk-test")
         req = s.requests[0]
     assert r.ok, r.error_detail
-    assert len(r.chunk_times) == 4            # role-only chunk and usage chunk are not token chunks
+    assert len(r.chunk_times) == 4  # role-only chunk and usage chunk are not token chunks
     assert r.output_tokens == 4 and r.prompt_tokens == 7 and r.tokens_from == "usage"
     assert req["auth"] == "Bearer sk-test"
     assert req["body"]["stream"] is True and req["body"]["stream_options"] == {"include_usage": True}

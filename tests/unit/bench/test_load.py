@@ -22,7 +22,7 @@ def test_poisson_arrivals_seeded_and_rate_close():
     gaps = [y - x for x, y in itertools.pairwise(a)]
     mean = sum(gaps) / len(gaps)
     var = sum((g - mean) ** 2 for g in gaps) / len(gaps)
-    assert var ** 0.5 / mean == pytest.approx(1.0, rel=0.1)   # exponential: CV = 1
+    assert var**0.5 / mean == pytest.approx(1.0, rel=0.1)  # exponential: CV = 1
 
 
 def test_sweep_rates_strictly_between():

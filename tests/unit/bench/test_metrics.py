@@ -45,19 +45,19 @@ def test_percentile_linear_interpolation_matches_numpy_default():
     v = [1.0, 2.0, 3.0, 4.0]
     assert percentile(v, 50) == pytest.approx(2.5)
     assert percentile(v, 90) == pytest.approx(3.7)
-    assert stats([])is None
+    assert stats([]) is None
 
 
 def test_throughput_errors_goodput_and_cost():
     ok_fast = [_req(0, [0.05, 0.06, 0.07], 3) for _ in range(3)]
-    ok_slow = [_req(0, [0.40, 0.41], 2)]                 # TTFT 400 ms breaks a 250 ms TTFT SLO
+    ok_slow = [_req(0, [0.40, 0.41], 2)]  # TTFT 400 ms breaks a 250 ms TTFT SLO
     bad = [_req(0, [], 0, error="http_429"), _req(0, [], 0, error="timeout")]
     s = summarize(_step(ok_fast + ok_slow + bad, dur=2.0), {"ttft_p95_ms": 250}, gpu_cost_per_hour=3.6, gpus=2)
     assert s["requests"] == {"sent": 6, "completed": 4, "failed": 2}
     assert s["errors"] == {"http_429": 1, "timeout": 1}
     assert s["error_rate"] == pytest.approx(2 / 6, abs=1e-5)
-    assert s["request_throughput"] == pytest.approx(2.0)          # 4 ok / 2 s
-    assert s["output_token_throughput"] == pytest.approx(5.5)     # (3*3 + 2) / 2 s
+    assert s["request_throughput"] == pytest.approx(2.0)  # 4 ok / 2 s
+    assert s["output_token_throughput"] == pytest.approx(5.5)  # (3*3 + 2) / 2 s
     assert s["goodput"]["good_requests"] == 3
     assert s["goodput"]["requests_per_s"] == pytest.approx(1.5)
     # $/1k req = (3.6 USD/h * 2 GPUs / 3600) / 2 req/s * 1000 = 1.0
@@ -71,8 +71,7 @@ def test_slo_keys_accepted(key):
     assert parse_slo({key: 10})[key][2] == pytest.approx(0.010)
 
 
-@pytest.mark.parametrize("slo", [{"latency_p95_ms": 10}, {"ttft_p95": 10}, {"ttft_max_ms": 5}, {"ttft_p95_ms": 0},
-                                 {"ttft_p95_ms": "fast"}])
+@pytest.mark.parametrize("slo", [{"latency_p95_ms": 10}, {"ttft_p95": 10}, {"ttft_max_ms": 5}, {"ttft_p95_ms": 0}, {"ttft_p95_ms": "fast"}])
 def test_slo_unknown_metric_or_bad_limit(slo):
     with pytest.raises(ValueError, match="SLO"):
         parse_slo(slo)
