@@ -7,6 +7,7 @@ touches what other suites apply; they are deleted at the end."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 import yaml
@@ -18,6 +19,16 @@ pytestmark = [pytest.mark.serving, pytest.mark.lab]
 SUFFIX = "-svctest"
 NAMESPACES = {n: n + SUFFIX for n in ("serving", "inference", "litellm")}
 FIELD_MANAGER = "llm-platform"
+CRDS = (
+    "gateways.gateway.networking.k8s.io",
+    "httproutes.gateway.networking.k8s.io",
+    "inferencepools.inference.networking.k8s.io",
+    "inferenceobjectives.inference.networking.x-k8s.io",
+    "scaledobjects.keda.sh",
+    "inferenceservices.serving.kserve.io",
+    "servicemonitors.monitoring.coreos.com",
+    "externalsecrets.external-secrets.io",
+)
 
 
 def _renamespace(obj):
@@ -75,6 +86,11 @@ def _generations(kubectl, docs):
 def applied(kubectl):
     objects = _objects()
     fixtures = _fixtures(objects)
+    # the lab installs the upstream CRDs after the control plane is up: wait for them
+    deadline = time.time() + 300
+    while kubectl("get", "crd", *CRDS, check=False).returncode != 0 and time.time() < deadline:
+        time.sleep(5)
+    kubectl("wait", "--for=condition=Established", *("crd/" + c for c in CRDS), "--timeout=120s")
     # a previous run's namespaces may still be terminating
     kubectl("wait", "--for=delete", *("namespace/" + n for n in NAMESPACES.values()), "--timeout=120s", check=False)
     kubectl("wait", "--for=delete", "pv", "-l", "llm-platform/test=serving", "--timeout=60s", check=False)
