@@ -166,6 +166,20 @@ def markdown(report: dict) -> str:
                 _server_cell(srv, "gpu_fb_used", nd=0),
             )
         )
+    div = []
+    for s in report["steps"]:
+        for metric, c in (s.get("cross_check") or {}).items():
+            if c.get("diverges"):
+                div.append(
+                    "step %d %s: client p50 %s ms vs server p50 %s ms"
+                    % (s["index"], metric.upper(), _f(c["client_p50_ms"]), _f(c["server_p50_ms"]))
+                )
+    if div:
+        lines += [
+            "",
+            "Client vs server medians diverge by more than 25 % (time outside the engine's clock, e.g. "
+            "queueing, proxy, network, or histogram buckets too coarse): " + "; ".join(div),
+        ]
     absent = sorted(
         {k for s in report["steps"] for k, m in (s["server"] or {}).items() if isinstance(m, dict) and m.get("status") == "absent"}
     )
@@ -179,6 +193,13 @@ def markdown(report: dict) -> str:
     if report.get("plots"):
         lines += ["", "## Plots", ""] + ["![%s](%s)" % (os.path.splitext(p)[0], p) for p in report["plots"]]
     return "\n".join(lines) + "\n"
+
+
+def _short_label(step: dict) -> str:
+    """Offered load of a step: c=N (closed loop) or R req/s (open loop)."""
+    if step["mode"] == "concurrency":
+        return "c=%d" % step["offered"]
+    return "%.3g req/s" % step["offered"]
 
 
 def plots(report: dict, out_dir: str) -> list[str]:
@@ -228,7 +249,7 @@ def plots(report: dict, out_dir: str) -> list[str]:
                 if m.get("samples"):
                     absent = False
                     ax.plot([off + t for t, _ in m["samples"]], [v for _, v in m["samples"]], color="C0")
-                ax.text(off, 1.0, "%s" % (s["label"].split(" (")[0][:14]), transform=ax.get_xaxis_transform(), fontsize=7, va="bottom")
+                ax.text(off, 1.0, _short_label(s), transform=ax.get_xaxis_transform(), fontsize=7, va="bottom")
             ax.set_ylabel(title, fontsize=8)
             if absent:
                 ax.text(0.5, 0.5, "%s: absent (no series)" % key, transform=ax.transAxes, ha="center", color="red")

@@ -147,6 +147,28 @@ def server_metrics(cfg: dict, steps: list[Step], log=print) -> dict:
     }
 
 
+def _cross_check(client: dict, server: dict) -> dict:
+    """Client vs server TTFT/ITL medians over the same window; a large gap means time spent
+    outside the engine's own clock (proxy, network, queueing the engine does not count) or
+    histogram buckets too coarse to resolve the value."""
+    out = {}
+    for key, metric in (("server_ttft", "ttft"), ("server_itl", "itl")):
+        srv = server.get(key) or {}
+        cl = (client["latency_ms"].get(metric) or {}).get("p50")
+        sv = (srv.get("quantiles_ms") or {}).get("p50") if srv.get("status") == "ok" else None
+        if cl is None or sv is None:
+            out[metric] = {"status": "n/a"}
+            continue
+        ratio = cl / sv if sv else None
+        out[metric] = {
+            "client_p50_ms": cl,
+            "server_p50_ms": sv,
+            "ratio": None if ratio is None else round(ratio, 3),
+            "diverges": ratio is None or not 0.8 <= ratio <= 1.25,
+        }
+    return out
+
+
 def build_report(cfg: dict, steps: list[Step], meta: dict, server: dict, run_id: str, started: float) -> dict:
     ctx = dict(cfg.get("context") or {})
     gpu = server.get("gpu") or {}
@@ -206,6 +228,7 @@ def build_report(cfg: dict, steps: list[Step], meta: dict, server: dict, run_id:
         }
         if server.get("status") == "ok":
             entry["server"] = server["steps"][i]
+            entry["cross_check"] = _cross_check(entry["client"], entry["server"])
         else:
             entry["server"] = {"status": server.get("status"), "error": server.get("error")}
         report["steps"].append(entry)

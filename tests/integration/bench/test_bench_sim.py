@@ -97,6 +97,10 @@ def test_server_histograms_cross_check_the_client(queue_run):
     assert srv["status"] == "ok" and srv["resolved_name"] == "vllm:time_to_first_token_seconds"
     # The sim's TTFT histogram (buckets ... 0.04, 0.06 ...) brackets the 50 ms setting.
     assert 40 <= srv["quantiles_ms"]["p50"] <= 60
+    # Same window, same medians below saturation; above it the simulator's TTFT histogram (which
+    # starts its clock when a request is scheduled) misses the queueing the client sees: flagged.
+    assert report["steps"][0]["cross_check"]["ttft"]["diverges"] is False
+    assert report["steps"][1]["cross_check"]["ttft"]["diverges"] is True
     assert report["steps"][0]["server"]["server_itl"]["resolved_name"] in (
         "vllm:inter_token_latency_seconds",
         "vllm:time_per_output_token_seconds",
