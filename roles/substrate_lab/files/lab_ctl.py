@@ -40,6 +40,19 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _ours(pid: int, state_dir: str) -> bool:
+    """The process is alive and its command line names the lab's state directory (every lab
+    process does: kwok runs the binaries from its cluster dir, the bridges get their pid
+    files there). A stale pid file after a reboot never makes us signal a stranger."""
+    if not _alive(pid):
+        return False
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return os.path.abspath(state_dir).encode() in fh.read()
+    except OSError:
+        return False
+
+
 def _read_pid(path: str) -> int | None:
     try:
         with open(path, encoding="ascii") as fh:
@@ -66,7 +79,7 @@ def status(args) -> dict:
     out = {"netns": _netns_exists(args.netns), "processes": {}, "ready": False}
     for comp, path in _pid_files(args).items():
         pid = _read_pid(path)
-        out["processes"][comp] = bool(pid and _alive(pid))
+        out["processes"][comp] = bool(pid and _ours(pid, args.state_dir))
     if os.path.exists(args.kubeconfig) and out["processes"].get("bridge-host"):
         proc = subprocess.run(
             [args.kubectl, "--kubeconfig", args.kubeconfig, "--request-timeout=5s", "get", "--raw", "/readyz"],
@@ -113,6 +126,11 @@ def stop(args) -> dict:
     result = {"changed": False, "killed": [], "kwokctl": None}
     workdir = os.path.join(args.state_dir, "kwok")
     cluster_dir = os.path.join(workdir, "clusters", args.name)
+    # Drop pid files that do not name a lab process, so neither kwokctl nor we signal a stranger.
+    for path in _pid_files(args).values():
+        pid = _read_pid(path)
+        if os.path.exists(path) and not (pid and _ours(pid, args.state_dir)):
+            os.unlink(path)
     if os.path.isdir(cluster_dir):
         cmd = [args.kwokctl, "delete", "cluster", "--name", args.name]
         if _netns_exists(args.netns):
@@ -124,7 +142,7 @@ def stop(args) -> dict:
     pids = []
     for path in _pid_files(args).values():
         pid = _read_pid(path)
-        if pid:
+        if pid and _ours(pid, args.state_dir):
             pids.append(pid)
     if _netns_exists(args.netns):
         proc = subprocess.run(["ip", "netns", "pids", args.netns], capture_output=True, text=True, check=False)
