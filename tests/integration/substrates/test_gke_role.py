@@ -45,7 +45,7 @@ def play(fake, tmp_path, playbook, *args, extra=None):
     )
     found = RECAP.search(proc.stdout)
     assert found, proc.stdout[-3000:] + proc.stderr[-2000:]
-    ok, changed, _unreachable, failed = map(int, found.groups())
+    _ok, changed, _unreachable, failed = map(int, found.groups())
     return proc, changed, failed
 
 
