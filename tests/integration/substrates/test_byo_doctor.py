@@ -3,8 +3,6 @@ it passes on the lab with a default StorageClass, and on a lab variant with no G
 default StorageClass it fails with exactly those two findings. Node objects and StorageClasses
 changed here are restored afterwards."""
 
-# ruff: noqa: E501
-
 from __future__ import annotations
 
 import json
@@ -45,7 +43,13 @@ def doctor(tmp_path, *extra):
     proc = labkit.ansible_playbook(
         PLAYBOOK,
         "-e",
-        json.dumps({"substrate_byo_kubeconfig": labkit.KUBECONFIG, "substrate_byo_report_path": str(report), "substrate_byo_facts_path": str(facts)}),
+        json.dumps(
+            {
+                "substrate_byo_kubeconfig": labkit.KUBECONFIG,
+                "substrate_byo_report_path": str(report),
+                "substrate_byo_facts_path": str(facts),
+            }
+        ),
         *extra,
         timeout=600,
     )
@@ -101,10 +105,17 @@ def no_gpu_nodes_no_default_storage_class(lab):
             status = {"status": {k: node["status"][k] for k in ("capacity", "allocatable") if k in node["status"]}}
             lab.kubectl("patch", "node", meta["name"], "--subresource=status", "--type=merge", "-p", json.dumps(status))
         for sc in classes:
-            lab.kubectl("annotate", "--overwrite", "storageclass", sc["metadata"]["name"], "storageclass.kubernetes.io/is-default-class=true")
+            lab.kubectl(
+                "annotate", "--overwrite", "storageclass", sc["metadata"]["name"], "storageclass.kubernetes.io/is-default-class=true"
+            )
         lab.wait_for(
-            lambda: sum(int(n["status"].get("allocatable", {}).get("nvidia.com/gpu", "0")) > 0 for n in lab.kubectl_json("get", "nodes")["items"])
-            >= len(nodes),
+            lambda: (
+                sum(
+                    int(n["status"].get("allocatable", {}).get("nvidia.com/gpu", "0")) > 0
+                    for n in lab.kubectl_json("get", "nodes")["items"]
+                )
+                >= len(nodes)
+            ),
             60,
             what="GPU nodes restored",
         )

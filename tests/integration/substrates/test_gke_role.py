@@ -2,8 +2,6 @@
 against the local API test server: exact requests for create, a no-op rerun (changed=0),
 check mode (no mutating request), an in-place update, and the ordered teardown with its audit."""
 
-# ruff: noqa: E501
-
 from __future__ import annotations
 
 import json
@@ -85,7 +83,9 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
     assert system["config"]["serviceAccount"] == node_sa and system["config"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
     gpu = bodies[4][3]["nodePool"]
     assert gpu["autoscaling"] == {"enabled": True, "minNodeCount": 0, "maxNodeCount": 1} and gpu["initialNodeCount"] == 0
-    assert gpu["config"]["accelerators"] == [{"acceleratorType": "nvidia-l4", "acceleratorCount": "1", "gpuDriverInstallationConfig": {"gpuDriverVersion": "DEFAULT"}}]
+    assert gpu["config"]["accelerators"] == [
+        {"acceleratorType": "nvidia-l4", "acceleratorCount": "1", "gpuDriverInstallationConfig": {"gpuDriverVersion": "DEFAULT"}}
+    ]
     assert gpu["config"]["taints"] == [{"key": "nvidia.com/gpu", "value": "present", "effect": "NO_SCHEDULE"}]
     assert gpu["config"]["diskSizeGb"] == 100 and gpu["config"]["imageType"] == "COS_CONTAINERD"
     roles = {b["role"]: b["members"] for b in fake.policies["project:%s" % P]["bindings"]}
@@ -106,8 +106,12 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
     assert fake.mutations(mark) == []
 
     # Check mode with a change: reported, nothing sent.
-    bigger = [{"name": "gpu-l4", "machine_type": "g2-standard-4", "accelerator": "nvidia-l4", "gpus_per_node": 1, "min_nodes": 0, "max_nodes": 2}]
-    proc, changed, failed = play(fake, tmp_path, "substrate.yml", "--check", "--diff", extra={"gpu_pools": bigger, "substrate_gke_release_channel": "STABLE"})
+    bigger = [
+        {"name": "gpu-l4", "machine_type": "g2-standard-4", "accelerator": "nvidia-l4", "gpus_per_node": 1, "min_nodes": 0, "max_nodes": 2}
+    ]
+    proc, changed, failed = play(
+        fake, tmp_path, "substrate.yml", "--check", "--diff", extra={"gpu_pools": bigger, "substrate_gke_release_channel": "STABLE"}
+    )
     assert failed == 0 and changed >= 2, proc.stdout[-3000:]
     assert fake.mutations(mark) == []
 
@@ -116,7 +120,12 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
     assert failed == 0 and changed == 2, proc.stdout[-3000:]
     assert fake.mutations(mark) == [
         ("PUT", "container", CL + "/llm-platform", {"update": {"desiredReleaseChannel": {"channel": "STABLE"}}}),
-        ("POST", "container", CL + "/llm-platform/nodePools/gpu-l4:setAutoscaling", {"autoscaling": {"enabled": True, "minNodeCount": 0, "maxNodeCount": 2}}),
+        (
+            "POST",
+            "container",
+            CL + "/llm-platform/nodePools/gpu-l4:setAutoscaling",
+            {"autoscaling": {"enabled": True, "minNodeCount": 0, "maxNodeCount": 2}},
+        ),
     ]
 
     # A creation-time change fails before anything is sent, naming what needs recreation.
@@ -130,8 +139,12 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
     proc, changed, failed = play(fake, tmp_path, "teardown.yml")
     assert failed == 1 and "teardown_confirm" in proc.stdout and fake.mutations(mark) == []
     # Ordered teardown: GPU pools first, then the cluster; the audit lists what is left.
-    fake.compute["forwardingRules"].append({"name": "a1b2c3", "description": '{"kubernetes.io/service-name":"litellm/litellm"}', "scope": "regions/us-central1"})
-    proc, changed, failed = play(fake, tmp_path, "teardown.yml", extra={"teardown_confirm": "llm-platform", "substrate_gke_teardown_cluster_objects": False})
+    fake.compute["forwardingRules"].append(
+        {"name": "a1b2c3", "description": '{"kubernetes.io/service-name":"litellm/litellm"}', "scope": "regions/us-central1"}
+    )
+    proc, changed, failed = play(
+        fake, tmp_path, "teardown.yml", extra={"teardown_confirm": "llm-platform", "substrate_gke_teardown_cluster_objects": False}
+    )
     assert failed == 0, proc.stdout[-4000:]
     assert fake.mutations(mark) == [
         ("DELETE", "container", CL + "/llm-platform/nodePools/gpu-l4", None),
@@ -141,5 +154,7 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
     assert "a1b2c3" in proc.stdout and "clean: false" in proc.stdout
     # A second teardown finds nothing to delete.
     mark = fake.mark()
-    proc, changed, failed = play(fake, tmp_path, "teardown.yml", extra={"teardown_confirm": "llm-platform", "substrate_gke_teardown_cluster_objects": False})
+    proc, changed, failed = play(
+        fake, tmp_path, "teardown.yml", extra={"teardown_confirm": "llm-platform", "substrate_gke_teardown_cluster_objects": False}
+    )
     assert (changed, failed) == (0, 0) and fake.mutations(mark) == []
