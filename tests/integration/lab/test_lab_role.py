@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import shutil
 import socket
 import subprocess
+import sys
 
 import pytest
 
@@ -63,3 +67,25 @@ def test_port_in_use_is_a_clear_error(lab):
     assert proc.returncode != 0
     assert f"Port 127.0.0.1:{port} is in use" in proc.stdout, proc.stdout[-3000:]
     assert not subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=False).stdout.count("llmlab-porttest")
+
+
+def test_missing_netns_privileges_is_a_clear_error(lab):
+    if not shutil.which("capsh"):
+        pytest.skip("capsh (libcap2-bin) is needed to drop CAP_SYS_ADMIN")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    extra = json.dumps({"substrate_lab_name": "privtest", "substrate_lab_apiserver_port": port,
+                        "substrate_lab_kubeconfig": f"{lab.CACHE}/lab/privtest/kubeconfig",
+                        "substrate_lab_crds": False, "substrate_lab_build": False})
+    exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    cmd = " ".join(shlex.quote(a) for a in [exe, "-i", lab.INVENTORY, lab.CREATE, "-e", extra])
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_CONFIG=os.path.join(lab.REPO_ROOT, "ansible.cfg"))
+    proc = subprocess.run(["capsh", "--drop=cap_sys_admin", "--", "-c", cmd], cwd=lab.REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode != 0
+    assert "Cannot create the network namespace llmlab-privtest" in proc.stdout, proc.stdout[-3000:]
+    assert "needs root (or CAP_SYS_ADMIN" in proc.stdout
+    assert "llmlab-privtest" not in subprocess.run(["ip", "netns", "list"], capture_output=True, text=True,
+                                                   check=False).stdout
