@@ -213,6 +213,18 @@ class Client:
             res.output_tokens = len(times)
         return res
 
+    async def models(self) -> list[dict]:
+        """The endpoint's /v1/models entries (id, owned_by, root, max_model_len), [] if unavailable."""
+        try:
+            async with self.session.get(self.base + "/models") as resp:
+                if resp.status != 200:
+                    return []
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return []
+        keep = ("id", "owned_by", "root", "parent", "max_model_len")
+        return [{k: m.get(k) for k in keep if m.get(k) is not None} for m in (data.get("data") or [])[:20] if isinstance(m, dict)]
+
     async def check(self) -> tuple[int, str]:
         """One small request before the load: returns (HTTP status, body excerpt)."""
         res = Result(-1, None)

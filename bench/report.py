@@ -69,6 +69,8 @@ def markdown(report: dict) -> str:
         "- Endpoint `%s`, model `%s`, API %s" % (c["endpoint"], c["model"], c["api"]),
         "- Engine %s %s; GPU %s; platform %s"
         % (c.get("engine_version") or "unknown", c.get("engine_args") or "", c.get("gpu_type") or "unknown", c.get("platform_version")),
+        "- Served models: %s; engine config (Prometheus `vllm:cache_config_info`): %s"
+        % (json.dumps(c.get("served_models") or []), json.dumps(c.get("engine_config") or [])),
         "- Load: profile %s, arrival %s, %s s per step (at most %s requests), seed %s, dataset %s"
         % (
             ld["profile"],

@@ -88,6 +88,7 @@ async def run_load(cfg: dict, api_key: str | None, log=print) -> tuple[list[Step
             raise EndpointError(
                 "endpoint %s failed the check request (%s): %s" % (client.url, "HTTP %d" % status if status else "no answer", detail[:300])
             )
+        meta["served_models"] = await client.models()
         feed = PromptFeed(client, prompts)
         t = time.perf_counter()
         await _warmup(client, feed, cfg["warmup_requests"])
@@ -134,6 +135,10 @@ def server_metrics(cfg: dict, steps: list[Step], log=print) -> dict:
         time.sleep(max(0.0, steps[-1].wall_end + wait - time.time()) if steps else 0)
         per_step = [window_metrics(prom, s.wall_start, s.wall_end, float(pc.get("step_s", 1.0))) for s in steps]
         gpu = gpu_context(prom, steps[0].wall_start, steps[-1].wall_end) if steps else {"status": "absent"}
+        engine = [
+            {k: v for k, v in s.items() if k != "__name__"}
+            for s in (prom.labels("vllm:cache_config_info", steps[0].wall_start, steps[-1].wall_end) if steps else [])
+        ]
     except PromError as exc:
         log("ERROR: %s; the client results are still written." % exc)
         return {"status": "error", "url": pc["url"], "error": str(exc), "steps": []}
@@ -142,6 +147,7 @@ def server_metrics(cfg: dict, steps: list[Step], log=print) -> dict:
         "url": pc["url"],
         "steps": per_step,
         "gpu": gpu,
+        "engine_config": engine,
         "queries_note": "gauges: <agg>(name) over [step start, step end]; histograms and ratios over the "
         "step's window, evaluated at the step end",
     }
@@ -194,6 +200,9 @@ def build_report(cfg: dict, steps: list[Step], meta: dict, server: dict, run_id:
             "engine_args": ctx.pop("engine_args", None),
             "gpu_type": ctx.pop("gpu_type", None),
             "platform_version": ctx.pop("platform_version", _platform_version()),
+            "served_models": meta.get("served_models") or [],
+            "engine_config": server.get("engine_config") or [],
+            "gpu": gpu or {"status": "absent"},
             "extra": ctx,
         },
         "load": {

@@ -126,6 +126,9 @@ def test_report_schema_context_and_requests(queue_run, bench):
     assert report["schema_version"] == "1.0"
     assert report["context"]["engine_version"] == "llm-d-inference-sim v0.10.2"
     assert report["load"]["warmup"]["excluded"] is True
+    assert report["context"]["served_models"][0]["id"] == "bench-model"
+    assert report["context"]["engine_config"][0]["block_size"] == "16"      # vllm:cache_config_info labels
+    assert report["context"]["gpu"]["status"] == "absent"
     rc, out, _, _ = bench("validate", res["report"])
     assert rc == 0 and out.strip() == "ok"
     with open(os.path.join(res["run_dir"], "requests.jsonl"), encoding="utf-8") as fh:
