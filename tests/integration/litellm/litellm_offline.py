@@ -12,9 +12,11 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -80,16 +82,67 @@ def free_port():
         return s.getsockname()[1]
 
 
+def _as_pg(cmd):
+    """Run a PostgreSQL server command as `postgres` when root (postgres refuses root)."""
+    if os.geteuid() == 0:
+        cmd = ["runuser", "-u", "postgres", "--", *cmd]
+    subprocess.run(cmd, check=True, capture_output=True)
+
+
+def session_prefix(log=print):
+    """A private prefix for one test session or benchmark: the cached install's venv,
+    engine stand-in and Prisma CLI (symlinked) with its own PostgreSQL cluster on a free
+    port, so concurrent sessions never share a proxy or a database."""
+    base = install(log)
+    for old in os.listdir(cache_dir()):  # leftovers of crashed sessions, after a day
+        path = os.path.join(cache_dir(), old)
+        if old.startswith("session-") and time.time() - os.path.getmtime(path) > 86400:
+            subprocess.run(["bash", os.path.join(kit_dir(), "stop.sh"), path], check=False, capture_output=True)
+            shutil.rmtree(path, ignore_errors=True)
+    pre = tempfile.mkdtemp(prefix="session-", dir=cache_dir())
+    _make_traversable(pre)  # o+x so that `postgres` can enter it
+    for name in ("venv", "engine-shim", "prisma-home"):
+        os.symlink(os.path.join(base, name), os.path.join(pre, name))
+    pg_port = free_port()
+    with open(os.path.join(base, "env.sh")) as f:
+        env_sh = f.read()
+    env_sh = env_sh.replace(base, pre)
+    env_sh = re.sub(r'LITELLM_OFFLINE_PGPORT="\d+"', 'LITELLM_OFFLINE_PGPORT="%d"' % pg_port, env_sh)
+    env_sh = re.sub(r"@127\.0\.0\.1:\d+/litellm", "@127.0.0.1:%d/litellm" % pg_port, env_sh)
+    with open(os.path.join(pre, "env.sh"), "w") as f:
+        f.write(env_sh)
+    pg = os.path.join(pre, "pg")
+    os.makedirs(pg)
+    if os.geteuid() == 0:
+        shutil.chown(pg, "postgres", "postgres")
+    pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+    _as_pg([os.path.join(pg_bin, "initdb"), "-D", os.path.join(pg, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+    subprocess.run(["bash", os.path.join(kit_dir(), "pg_start.sh"), pre], check=True, capture_output=True)
+    psql = ["psql", "-q", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres"]
+    subprocess.run([*psql, "-c", "CREATE USER litellm WITH PASSWORD 'litellm'"], check=True, capture_output=True)
+    subprocess.run([*psql, "-c", "CREATE DATABASE litellm OWNER litellm"], check=True, capture_output=True)
+    db_url = "postgresql://litellm:litellm@127.0.0.1:%d/litellm" % pg_port
+    subprocess.run(
+        ["bash", os.path.join(kit_dir(), "apply_migrations.sh"), db_url, os.path.join(pre, "venv", "bin", "python")],
+        check=True,
+        capture_output=True,
+    )
+    return pre, pg_port
+
+
 class LiteLLM:
-    """A running proxy: url, master_key, db_url; ``psql(sql)`` runs SQL against its database."""
+    """A running proxy: url, master_key, db_url; ``psql(sql)`` runs SQL against its database.
+
+    Each instance has its own session prefix (own PostgreSQL, own pid files), removed on ``stop()``.
+    """
 
     def __init__(self, port=None, fake_port=None, master_key=None):
-        self.prefix = install()
+        self.prefix, self.pg_port = session_prefix()
         self.port = port or free_port()
         self.fake_port = fake_port or free_port()
         self.master_key = master_key or "sk-llmp-test-" + secrets.token_hex(12)
         self.url = "http://127.0.0.1:%d" % self.port
-        self.db_url = "postgresql://litellm:litellm@127.0.0.1:%d/litellm" % PG_PORT
+        self.db_url = "postgresql://litellm:litellm@127.0.0.1:%d/litellm" % self.pg_port
         self.started = False
 
     def env(self):
@@ -110,10 +163,12 @@ class LiteLLM:
         self.started = True
         return self
 
-    def stop(self):
-        """Stop the proxy, the fake backend and PostgreSQL (the kit's stop.sh)."""
+    def stop(self, remove=True):
+        """Stop the proxy, the fake backend and PostgreSQL (the kit's stop.sh); remove the prefix."""
         subprocess.run(["bash", os.path.join(kit_dir(), "stop.sh"), self.prefix], check=False, env=self.env())
         self.started = False
+        if remove:
+            shutil.rmtree(self.prefix, ignore_errors=True)
 
     def kill_proxy(self):
         """Stop the proxy process alone (fault tests); start() brings it back."""
