@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters of the bring-your-own-cluster doctor (roles/substrate_byo): turn what
 kubernetes.core.k8s_info gathered into pass/warn/fail findings, each failure with its fix."""
 

@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """PRIVATE to the llm.platform collection: a small REST client for the Google Cloud APIs
 the GKE substrate needs (GKE, IAM, Cloud Resource Manager, Service Usage, Secret Manager,
 Compute for the teardown audit).
@@ -178,6 +178,7 @@ class GcpClient:
 
     def __init__(self, params, session=None, sleep=time.sleep, clock=time.monotonic, log=None):
         self.params = params
+
         def opt(name, default):
             value = params.get(name)
             return default if value is None else value

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Add or remove members of IAM role bindings on a project, service account or secret."""
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ description:
     (this is where C(roles/iam.workloadIdentityUser) for a Kubernetes service account is granted);
     secret policies use Secret Manager C(GET v1/projects/{project}/secrets/{secret}:getIamPolicy).
   - A concurrent change (C(409 ABORTED), stale etag) re-reads the policy and tries again.
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

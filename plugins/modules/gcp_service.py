@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Enable (or disable) Google Cloud APIs through the Service Usage API."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ description:
   - With O(state=disabled) each enabled service is disabled with C(POST .../services/{service}:disable).
   - Blank projects need C(serviceusage.googleapis.com) and C(cloudresourcemanager.googleapis.com)
     enabled by hand once (this module needs the first to run).
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

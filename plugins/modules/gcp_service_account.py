@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage a Google Cloud IAM service account."""
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ description:
     updates O(display_name) and O(account_description) in place with C(PATCH) and an C(updateMask), and
     deletes it with C(DELETE).
   - Never creates keys; grant access with Workload Identity (M(llm.platform.gcp_iam_binding)).
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """List what of a GKE substrate still exists (and bills) after a teardown."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ description:
     gives to Service and Gateway load balancers (C(k8s), C(gkegw)). They are not scoped to one cluster, so
     review the list before deleting anything by hand.
   - Also lists the service accounts the substrate created, which do not bill and are kept.
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

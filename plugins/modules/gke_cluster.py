@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage a GKE Standard cluster through the GKE v1 REST API."""
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ description:
     creation-time settings - a difference is reported in RV(needs_recreation) and, with
     O(on_immutable_change=fail) (the default), fails before anything is changed.
   - Node pools after creation are managed with M(llm.platform.gke_node_pool); this module never touches them.
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Write a kubeconfig for a GKE cluster (auth plugin exec or a short-lived token)."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ description:
     for example right after creation in CI.
   - The file is rewritten only when its content differs. With O(auth=token) a new token alone refreshes the
     file without reporting a change, so reruns stay C(changed=0).
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

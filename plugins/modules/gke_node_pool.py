@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage a GKE node pool (CPU or GPU) through the GKE v1 REST API."""
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ description:
     fails before anything is changed.
   - A GPU pool carries the accelerator with a GKE-managed driver (O(gpu_driver_version)), typically
     O(min_nodes=0) for scale-to-zero and the taint C(nvidia.com/gpu=present:NoSchedule).
-author: llm.platform contributors
+author:
+  - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
 options:

@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Preflight rules for the GKE substrate (PRIVATE to this collection): a project id, a known
 location, and GPU pools whose accelerator GKE offers in the cluster's zones."""
 

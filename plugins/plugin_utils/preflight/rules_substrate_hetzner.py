@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Preflight rules for the Hetzner substrate (PRIVATE to this collection): the firewall is
 restricted to operator CIDRs (never the whole internet without an explicit override), the
 private network is a valid private range, and the location exists."""
