@@ -145,8 +145,8 @@ def judge(rows: list[dict]) -> tuple[float, list[dict]]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rates", default="20,100,200,400,600,800,1000,1200,1500")
-    ap.add_argument("--guidellm-rates", default="20,50,100,200,400,600")
+    ap.add_argument("--rates", default="10,100,200,400,600,800,1000,1200,1500")
+    ap.add_argument("--guidellm-rates", default="10,20,35,50,75,100,200")
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--python", default=sys.executable, help="Python that runs the harness")
     ap.add_argument("--skip-guidellm", action="store_true")
