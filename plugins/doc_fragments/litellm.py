@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Connection options shared by the llm.platform.litellm_* modules."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage reusable LiteLLM budgets."""
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ options:
 seealso:
   - module: llm.platform.litellm_team
 author:
-  - llm.platform contributors
+  - llm.platform maintainers (@llm-platform)
 """
 
 EXAMPLES = r"""

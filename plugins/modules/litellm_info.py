@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Read LiteLLM teams, keys (without secrets), budgets and spend."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ version_added: "0.1.0"
 description:
   - Read-only facts from a LiteLLM proxy's admin API.
   - Keys are returned without secrets, with neither the raw key nor LiteLLM's hashed token; each key
-    has a RV(keys[].fingerprint) instead.
+    has a C(fingerprint) instead.
 extends_documentation_fragment:
   - llm.platform.litellm
 options:
@@ -40,7 +40,7 @@ seealso:
   - module: llm.platform.litellm_team
   - module: llm.platform.litellm_key
 author:
-  - llm.platform contributors
+  - llm.platform maintainers (@llm-platform)
 """
 
 EXAMPLES = r"""

@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage LiteLLM virtual keys by alias."""
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ seealso:
   - module: llm.platform.litellm_team
   - module: llm.platform.litellm_info
 author:
-  - llm.platform contributors
+  - llm.platform maintainers (@llm-platform)
 """
 
 EXAMPLES = r"""

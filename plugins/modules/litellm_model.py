@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage models stored in LiteLLM's database."""
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ notes:
 seealso:
   - module: llm.platform.litellm_info
 author:
-  - llm.platform contributors
+  - llm.platform maintainers (@llm-platform)
 """
 
 EXAMPLES = r"""
@@ -159,8 +159,8 @@ OBJECT_SPEC = dict(
     model_name=dict(type="str"),
     state=dict(type="str", choices=["present", "absent"], default="present"),
     litellm_params=dict(type="dict", no_log=False),
-    input_cost_per_token=dict(type="float"),
-    output_cost_per_token=dict(type="float"),
+    input_cost_per_token=dict(type="float", no_log=False),
+    output_cost_per_token=dict(type="float", no_log=False),
     model_info=dict(type="dict"),
     update_params=dict(type="bool", default=False),
 )

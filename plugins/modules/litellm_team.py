@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Manage a LiteLLM team (one per tenant)."""
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ seealso:
   - module: llm.platform.litellm_budget
   - module: llm.platform.litellm_info
 author:
-  - llm.platform contributors
+  - llm.platform maintainers (@llm-platform)
 """
 
 EXAMPLES = r"""

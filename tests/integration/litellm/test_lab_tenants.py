@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import os
 import re
+import secrets
 import time
 
 import pytest
@@ -16,7 +17,9 @@ from conftest import REPO_ROOT, run_playbook, tenant, tenants_vars
 
 pytestmark = [pytest.mark.litellm, pytest.mark.lab]
 
-SET = "itlab"
+# Unique per session: several suites may share the lab (and prune only within a set).
+SET = "itlab-" + secrets.token_hex(3)
+A, B = SET + "-a", SET + "-b"
 RAW_KEY = re.compile(r"sk-[A-Za-z0-9_\-]{16,}")
 
 
@@ -38,6 +41,15 @@ def k8s():
     except Exception as e:  # the lab is down
         pytest.skip("the lab API server does not answer: %s" % e)
     return core, kubernetes.client.CustomObjectsApi(api), kubernetes.client.ApiextensionsV1Api(api)
+
+
+@pytest.fixture
+def own_namespaces(k8s):
+    """Whatever happens, leave no namespace of this session's tenant set behind."""
+    yield
+    core = k8s[0]
+    for ns in core.list_namespace(label_selector="llm-platform/tenant-set=%s" % SET).items:
+        core.delete_namespace(ns.metadata.name)
 
 
 def ns_labels(core, name):
@@ -69,17 +81,13 @@ def wait_gone(core, name, timeout=60):
     return False
 
 
-def test_tenants_role_on_the_lab(db, k8s, tmp_path):
+def test_tenants_role_on_the_lab(db, k8s, own_namespaces, tmp_path):
     core, custom, ext = k8s
-    for ns in core.list_namespace(label_selector="llm-platform/tenant-set=%s" % SET).items:
-        core.delete_namespace(ns.metadata.name)
-    for ns in ("itlab-a", "itlab-b"):
-        assert wait_gone(core, ns, 90)
     has_kueue = bool(ext.list_custom_resource_definition(field_selector="metadata.name=localqueues.kueue.x-k8s.io").items)
 
     tenants = [
-        tenant("itlab-a", 10.0, "30d", gpu_queue={"gpus": 1}, keys=[{"name": "default"}, {"name": "ci", "max_usd": 1.0}]),
-        tenant("itlab-b", 5.0, "7d"),
+        tenant(A, 10.0, "30d", gpu_queue={"gpus": 1}, keys=[{"name": "default"}, {"name": "ci", "max_usd": 1.0}]),
+        tenant(B, 5.0, "7d"),
     ]
 
     def play(ts, *args, **extra):
@@ -91,21 +99,21 @@ def test_tenants_role_on_the_lab(db, k8s, tmp_path):
     assert first.rc == 0, first
 
     # Namespaces and their labels.
-    a, b = ns_labels(core, "itlab-a"), ns_labels(core, "itlab-b")
-    assert a["app.kubernetes.io/managed-by"] == "llm-platform" and a["llm-platform/tenant"] == "itlab-a"
+    a, b = ns_labels(core, A), ns_labels(core, B)
+    assert a["app.kubernetes.io/managed-by"] == "llm-platform" and a["llm-platform/tenant"] == A
     assert a["llm-platform/kueue-managed"] == "true" and "llm-platform/kueue-managed" not in b
     if has_kueue:
-        lq = custom.get_namespaced_custom_object("kueue.x-k8s.io", "v1beta2", "itlab-a", "localqueues", "gpu")
+        lq = custom.get_namespaced_custom_object("kueue.x-k8s.io", "v1beta2", A, "localqueues", "gpu")
         assert lq["spec"]["clusterQueue"] == "gpu-cq"
         assert lq["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "llm-platform"
 
     # Key Secrets: a working key each, matching LiteLLM's alias and fingerprint.
     keys = {}
-    for ns, name in (("itlab-a", "litellm-key-default"), ("itlab-a", "litellm-key-ci"), ("itlab-b", "litellm-key-default")):
+    for ns, name in ((A, "litellm-key-default"), (A, "litellm-key-ci"), (B, "litellm-key-default")):
         raw, ann = secret_key(core, ns, name)
         keys[ann["llm-platform/key-alias"]] = raw
         assert chat(db, raw) == 200
-    assert sorted(keys) == ["itlab-a-ci", "itlab-a-default", "itlab-b-default"]
+    assert sorted(keys) == [A + "-ci", A + "-default", B + "-default"]
 
     # -vvv leaked no master key and no virtual key, in output or in files the run wrote.
     secrets = [db.master_key, *keys.values()]
@@ -137,34 +145,34 @@ def test_tenants_role_on_the_lab(db, k8s, tmp_path):
     assert check.rc == 0 and check.changed == 0, check
 
     # A lost Secret: the tenant gets a new key; the old one works through the grace period.
-    core.delete_namespaced_secret("litellm-key-default", "itlab-b")
+    core.delete_namespaced_secret("litellm-key-default", B)
     healed = play(tenants)
     assert healed.rc == 0, healed
-    new_raw, _ = secret_key(core, "itlab-b", "litellm-key-default")
-    assert new_raw != keys["itlab-b-default"]
-    assert chat(db, new_raw) == 200 and chat(db, keys["itlab-b-default"]) == 200
-    aliases = sorted(r[0] for r in db.psql("SELECT key_alias FROM \"LiteLLM_VerificationToken\" WHERE team_id = 'itlab-b'"))
-    assert aliases[0] == "itlab-b-default" and aliases[1].startswith("itlab-b-default--rotated-")
+    new_raw, _ = secret_key(core, B, "litellm-key-default")
+    assert new_raw != keys[B + "-default"]
+    assert chat(db, new_raw) == 200 and chat(db, keys[B + "-default"]) == 200
+    aliases = sorted(r[0] for r in db.psql("SELECT key_alias FROM \"LiteLLM_VerificationToken\" WHERE team_id = '%s'" % B))  # noqa: S608 - test-made name
+    assert aliases[0] == B + "-default" and aliases[1].startswith(B + "-default--rotated-")
 
     # GPU queue removed: LocalQueue and Kueue label go.
     tenants[0].pop("gpu_queue")
     dropped = play(tenants)
     assert dropped.rc == 0, dropped
-    assert "llm-platform/kueue-managed" not in ns_labels(core, "itlab-a")
+    assert "llm-platform/kueue-managed" not in ns_labels(core, A)
     if has_kueue:
-        lqs = custom.list_namespaced_custom_object("kueue.x-k8s.io", "v1beta2", "itlab-a", "localqueues")["items"]
+        lqs = custom.list_namespaced_custom_object("kueue.x-k8s.io", "v1beta2", A, "localqueues")["items"]
         assert lqs == []
 
-    # Prune itlab-b: keys revoked, team gone, namespace gone.
+    # Prune B: keys revoked, team gone, namespace gone.
     pruned = play(tenants[:1], tenants_prune=True)
     assert pruned.rc == 0, pruned
-    assert chat(db, new_raw) == 401 and chat(db, keys["itlab-b-default"]) == 401
-    assert db.api("GET", "/team/info?team_id=itlab-b")[0] == 404
-    assert wait_gone(core, "itlab-b")
-    assert chat(db, keys["itlab-a-default"]) == 200
+    assert chat(db, new_raw) == 401 and chat(db, keys[B + "-default"]) == 401
+    assert db.api("GET", "/team/info?team_id=" + B)[0] == 404
+    assert wait_gone(core, B)
+    assert chat(db, keys[A + "-default"]) == 200
     final = play(tenants[:1], tenants_prune=True)
     assert final.rc == 0 and final.changed == 0, final
 
     # Offboard the rest so the lab is left as found.
     assert play([], tenants_prune=True).rc == 0
-    assert wait_gone(core, "itlab-a")
+    assert wait_gone(core, A)
