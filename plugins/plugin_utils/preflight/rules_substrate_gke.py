@@ -17,6 +17,7 @@ ACCELERATORS_FILE = os.path.join(HERE, "gke_accelerators.yml")
 _PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 _ZONE = re.compile(r"^[a-z]+-[a-z]+[0-9]+-[a-z]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+DEFAULT_LOCATION = "us-central1-a"  # roles/substrate_gke/defaults/main.yml
 PROJECT_ALLOWED = (
     "a GCP project id: 6-30 lowercase letters, digits or '-', starting with a letter (set it in inventories/gke/group_vars/gke/)"
 )
@@ -30,7 +31,7 @@ def load_accelerators(path=ACCELERATORS_FILE):
 def zones_of(cfg, table):
     """The zones a GKE cluster's node pools land in: the zone itself, the configured
     node locations, or every shipped zone of the region."""
-    location = cfg.get("substrate_gke_location") or ""
+    location = cfg.get("substrate_gke_location", DEFAULT_LOCATION) or ""
     chosen = cfg.get("substrate_gke_node_locations") or []
     if chosen:
         return list(chosen), "substrate_gke_node_locations"
@@ -42,10 +43,11 @@ def zones_of(cfg, table):
 def check(cfg, err):
     if cfg.get("substrate") != "gke":
         return
-    project = cfg.get("substrate_gke_project_id")
+    # The project falls back to secret_gcp_project_id (the role does the same).
+    project = cfg.get("substrate_gke_project_id") or cfg.get("secret_gcp_project_id")
     if not project or not _PROJECT.match(str(project)):
-        err("substrate_gke_project_id", project, PROJECT_ALLOWED)
-    location = cfg.get("substrate_gke_location")
+        err("substrate_gke_project_id", cfg.get("substrate_gke_project_id"), PROJECT_ALLOWED)
+    location = cfg.get("substrate_gke_location", DEFAULT_LOCATION)
     table = dict(load_accelerators())
     for zone, types in (cfg.get("substrate_gke_extra_accelerators") or {}).items():
         table[zone] = sorted(set(table.get(zone, [])) | set(types or []))

@@ -21,7 +21,7 @@ def check(cfg, err):
         return
     allow_world = cfg.get("substrate_hetzner_firewall_allow_world") is True
     cidrs = cfg.get("substrate_hetzner_operator_cidrs")
-    if not cidrs:
+    if "substrate_hetzner_operator_cidrs" in cfg and not cidrs:
         err("substrate_hetzner_operator_cidrs", cidrs, "at least one CIDR: " + CIDR_ALLOWED)
     for i, value in enumerate(cidrs or []):
         path = "substrate_hetzner_operator_cidrs[%d]" % i

@@ -68,6 +68,9 @@ def test_gke_missing_project_id(gke):
     assert gke_paths(gke) == ["substrate_gke_project_id"]
     gke["substrate_gke_project_id"] = ""
     assert gke_paths(gke) == ["substrate_gke_project_id"]
+    # secret_gcp_project_id is the fallback, as in the role defaults.
+    gke["secret_gcp_project_id"] = "my-gcp-project"
+    assert gke_paths(gke) == []
 
 
 def test_gke_malformed_project_id(gke):
@@ -131,6 +134,8 @@ def test_hetzner_bad_and_missing_cidrs(hetzner):
     assert hetzner_paths(hetzner) == ["substrate_hetzner_operator_cidrs[0]"]
     hetzner["substrate_hetzner_operator_cidrs"] = []
     assert hetzner_paths(hetzner) == ["substrate_hetzner_operator_cidrs"]
+    del hetzner["substrate_hetzner_operator_cidrs"]  # unset: the role default [] lets nobody in
+    assert hetzner_paths(hetzner) == []
 
 
 def test_hetzner_network_and_location(hetzner):
