@@ -47,6 +47,11 @@ def check(cfg, err):
     project = cfg.get("substrate_gke_project_id") or cfg.get("secret_gcp_project_id")
     if not project or not _PROJECT.match(str(project)):
         err("substrate_gke_project_id", cfg.get("substrate_gke_project_id"), PROJECT_ALLOWED)
+    cpu = named(cfg, "cpu_pools")
+    if not cpu:
+        err("cpu_pools", cfg.get("cpu_pools"), "at least one CPU pool on GKE: the first is the system pool created with the cluster")
+    elif isinstance(cpu[0][1].get("min_nodes"), int) and cpu[0][1]["min_nodes"] < 1:
+        err("cpu_pools[0].min_nodes", cpu[0][1]["min_nodes"], "at least 1: the system pool (Argo CD, controllers) never scales to zero")
     location = cfg.get("substrate_gke_location", DEFAULT_LOCATION)
     table = dict(load_accelerators())
     for zone, types in (cfg.get("substrate_gke_extra_accelerators") or {}).items():

@@ -105,6 +105,13 @@ def test_extra_accelerators_extend_the_table(gke):
     assert gke_paths(gke) == []
 
 
+def test_gke_needs_a_system_pool_that_never_scales_to_zero(gke):
+    gke["cpu_pools"][0]["min_nodes"] = 0
+    assert gke_paths(gke) == ["cpu_pools[0].min_nodes"]
+    gke["cpu_pools"] = []
+    assert gke_paths(gke) == ["cpu_pools"]
+
+
 def test_unknown_zone_is_named(gke):
     gke["substrate_gke_location"] = "mars-north1-a"
     assert gke_paths(gke) == ["substrate_gke_location"]
