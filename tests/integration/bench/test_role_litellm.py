@@ -117,10 +117,12 @@ def test_role_runs_end_to_end_through_litellm(ns, workdir, litellm, prometheus, 
         assert c["requests"]["failed"] == 0 and c["requests"]["completed"] > 0, c["errors"]
         assert c["tokens_from"].get("usage") == c["requests"]["completed"]  # usage passes through LiteLLM
         assert step["server"]["status"] == "ok"
-    # Server metrics of the same window are in (whether LiteLLM lets 8 streams queue at the
-    # simulator depends on its own speed on this machine; the queue/TTFT link is tested directly).
-    assert rep["steps"][1]["server"]["num_requests_running"]["max"] >= 1
-    assert rep["steps"][1]["server"]["num_requests_waiting"]["status"] == "ok"
+    # Server metrics of the same window are in. Their values through LiteLLM depend on its own
+    # speed on this loaded machine (1 s samples of the simulator's gauges), so only presence is
+    # asserted here; the queue/TTFT link is tested directly against the simulator.
+    for key in ("num_requests_running", "num_requests_waiting"):
+        m = rep["steps"][1]["server"][key]
+        assert m["status"] == "ok" and m["samples"], m
     assert os.path.isfile(os.path.join(os.path.dirname(reports[0]), "report.md"))
     # The bench key is deleted at the end.
     code, body = litellm.api("GET", "/key/list?key_alias=bench-%s&return_full_object=true" % run_id)
