@@ -11,11 +11,18 @@ usage-only messages are not token chunks.
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import aiohttp
 
 _loads = json.loads
+_KEYLIKE = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-\.\*]{4,}")
+
+
+def redact(text: str) -> str:
+    """Error bodies may echo (parts of) the API key: never keep anything key-like."""
+    return _KEYLIKE.sub(lambda m: m.group(1) + "***", text)
 
 
 class Result:
@@ -160,7 +167,7 @@ class Client:
                 res.status = resp.status
                 if resp.status != 200:
                     res.error = "http_%d" % resp.status
-                    res.error_detail = (await resp.read()).decode("utf-8", "replace")
+                    res.error_detail = redact((await resp.read()).decode("utf-8", "replace")[:2000])
                     return res
                 buf = b""
                 async for data in resp.content.iter_any():
@@ -193,14 +200,14 @@ class Client:
                             res.prompt_tokens = usage.get("prompt_tokens")
                         elif "error" in obj:
                             res.error = "stream_error"
-                            res.error_detail = json.dumps(obj["error"])[:300]
+                            res.error_detail = redact(json.dumps(obj["error"])[:300])
                             return res
                     if done:
                         break
         except TimeoutError:
             res.error = "timeout"
         except aiohttp.ClientConnectorError as exc:
-            res.error, res.error_detail = "connection", str(exc)
+            res.error, res.error_detail = "connection", redact(str(exc))
         except (aiohttp.ClientError, ValueError) as exc:
             res.error, res.error_detail = "protocol", "%s: %s" % (type(exc).__name__, exc)
         if res.error is None:

@@ -127,7 +127,7 @@ def test_report_schema_context_and_requests(queue_run, bench):
     assert report["context"]["engine_version"] == "llm-d-inference-sim v0.10.2"
     assert report["load"]["warmup"]["excluded"] is True
     assert report["context"]["served_models"][0]["id"] == "bench-model"
-    assert report["context"]["engine_config"][0]["block_size"] == "16"      # vllm:cache_config_info labels
+    assert report["context"]["engine_config"][0]["block_size"] == "16"  # vllm:cache_config_info labels
     assert report["context"]["gpu"]["status"] == "absent"
     rc, out, _, _ = bench("validate", res["report"])
     assert rc == 0 and out.strip() == "ok"

@@ -166,4 +166,5 @@ def test_role_with_existing_bad_key_fails_clearly_and_writes_nothing(ns, workdir
     rc, out = _playbook(ns, workdir, litellm.master_key, v)
     assert rc != 0
     assert "rejected the API key (HTTP 401)" in out
+    assert "sk-not-a-key" not in out  # LiteLLM echoes the key; the harness redacts it
     assert not os.path.exists(os.path.join(workdir, "role-reports-bad"))

@@ -46,3 +46,10 @@ def test_http_error_is_classified_by_status():
 def test_connection_refused_is_an_error_kind():
     r = _one("http://127.0.0.1:9/v1")
     assert r.error == "connection"
+
+
+def test_error_bodies_are_redacted():
+    from bench.client import redact
+
+    assert redact("Invalid key. Received API Key = sk-abcdef123456, hash") == "Invalid key. Received API Key = sk-***, hash"
+    assert redact("Authorization: Bearer abc.def-ghi") == "Authorization: Bearer ***"
