@@ -98,6 +98,9 @@ def status(args) -> dict:
 
 def port_free(args) -> dict:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Same options as the bridge's listener: TIME_WAIT leftovers of a lab that just stopped do
+    # not count, a live listener does.
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(("127.0.0.1", args.port))
     except OSError as exc:

@@ -20,6 +20,7 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.p
 CACHE = os.environ.get("LLM_PLATFORM_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "llm-platform")
 LAB_NAME = os.environ.get("LLM_PLATFORM_LAB_NAME", "lab")
 KUBECONFIG = os.environ.get("LLM_PLATFORM_LAB_KUBECONFIG", os.path.join(CACHE, "lab", LAB_NAME, "kubeconfig"))
+PORT = int(os.environ.get("LLM_PLATFORM_LAB_PORT", "16443"))
 NETNS = f"llmlab-{LAB_NAME}"
 INVENTORY = os.path.join(REPO_ROOT, "inventories", "lab")
 CREATE = os.path.join(REPO_ROOT, "molecule", "default", "create.yml")
@@ -66,8 +67,17 @@ def ready() -> bool:
 def ansible_playbook(playbook: str, *extra: str, timeout: int = 3600) -> subprocess.CompletedProcess:
     exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"))
-    cmd = [exe, "-i", INVENTORY, playbook, *extra]
+    cmd = [exe, "-i", INVENTORY, playbook, *lab_extra_vars(), *extra]
     return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def lab_extra_vars() -> list[str]:
+    """-e overrides when LLM_PLATFORM_LAB_NAME/PORT/KUBECONFIG select another lab than the
+    inventory's (e.g. the benchmark runs its own lab beside the shared one)."""
+    if LAB_NAME == "lab" and PORT == 16443 and "LLM_PLATFORM_LAB_KUBECONFIG" not in os.environ:
+        return []
+    return ["-e", json.dumps({"substrate_lab_name": LAB_NAME, "substrate_lab_apiserver_port": PORT,
+                              "substrate_lab_kubeconfig": KUBECONFIG})]
 
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)

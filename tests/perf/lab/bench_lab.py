@@ -28,6 +28,12 @@ import sys
 import tempfile
 import time
 
+# The benchmark stops and starts its lab: by default it uses its own lab ("bench", port 16543)
+# so the shared lab of the inventory is left alone. Set LLM_PLATFORM_LAB_NAME=lab to measure that.
+os.environ.setdefault("LLM_PLATFORM_LAB_NAME", "bench")
+if os.environ["LLM_PLATFORM_LAB_NAME"] != "lab":
+    os.environ.setdefault("LLM_PLATFORM_LAB_PORT", "16543")
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "integration", "lab"))
 
 import labkit
