@@ -101,7 +101,10 @@ def no_gpu_nodes_no_default_storage_class(lab):
         for node in nodes:
             meta = {k: v for k, v in node["metadata"].items() if k in ("name", "labels", "annotations")}
             body = {"apiVersion": "v1", "kind": "Node", "metadata": meta, "spec": node.get("spec", {})}
-            lab.kubectl("create", "-f", "-", input=json.dumps(body))
+            created = lab.kubectl("create", "-f", "-", input=json.dumps(body), check=False)
+            if created.returncode != 0 and "AlreadyExists" in created.stderr:
+                continue  # the lab was restarted meanwhile and recreated its fleet
+            assert created.returncode == 0, created.stderr
             status = {"status": {k: node["status"][k] for k in ("capacity", "allocatable") if k in node["status"]}}
             lab.kubectl("patch", "node", meta["name"], "--subresource=status", "--type=merge", "-p", json.dumps(status))
         for sc in classes:
