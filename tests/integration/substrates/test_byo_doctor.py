@@ -5,16 +5,17 @@ changed here are restored afterwards."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
-import sys
 
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
-
-import labkit  # noqa: E402
+# The lab's helpers, loaded by path under their own name (tests/integration/bench has a labkit.py too).
+_spec = importlib.util.spec_from_file_location("substrates_lab_labkit", os.path.join(os.path.dirname(HERE), "lab", "labkit.py"))
+labkit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(labkit)
 
 pytestmark = [pytest.mark.substrates, pytest.mark.lab]
 
