@@ -149,7 +149,8 @@ def start_sim(
         "random",
         *(extra or []),
     ]
-    proc = Proc(ns, argv, os.path.join(workdir, "sim-%d.log" % port))
+    env = dict(os.environ, POD_IP="127.0.0.1")  # the KV-cache simulation needs an address to report
+    proc = Proc(ns, argv, os.path.join(workdir, "sim-%d.log" % port), env=env)
     wait_http(ns, "http://127.0.0.1:%d/v1/models" % port, proc)
     return proc
 
