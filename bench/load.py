@@ -24,6 +24,7 @@ class Step:
     wall_end: float = 0.0
     perf_start: float = 0.0
     perf_end: float = 0.0
+    done: int = 0
     cpu_start: float = 0.0
     cpu_end: float = 0.0
     results: list[Result] = field(default_factory=list)
@@ -50,8 +51,8 @@ class Progress:
         self._last = now
         frac = min(1.0, (now - step.perf_start) / budget_s) if budget_s > 0 else 1.0
         bar = "#" * int(frac * 30)
-        ok = sum(1 for r in step.results if r.ok and r.chunk_times)
         err = sum(1 for r in step.results if r.error)
+        ok = step.done - err
         sys.stderr.write(
             "\r  step %d/%d %-22s [%-30s] %3d%%  %d done, %d errors "
             % (step.index + 1, self.total_steps, step.label[:22], bar, frac * 100, ok, err)
@@ -89,6 +90,7 @@ async def closed_loop(
             res = Result(step.index, None)
             step.results.append(res)
             await client.request(feed.next(), res)
+            step.done += 1
             if progress:
                 progress.update(step, duration)
 
@@ -134,6 +136,7 @@ async def open_loop(
         else:
             async with sem:
                 await client.request(body, res)
+        step.done += 1
 
     i, n = 0, len(offsets)
     while i < n:
