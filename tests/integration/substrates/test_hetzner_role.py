@@ -39,6 +39,7 @@ def play(fake, tmp_path, playbook, *args, extra=None):
         "substrate_hetzner_api_token": "t" * 64,
         "substrate_hetzner_ssh_public_key": KEY,
         "kubeconfig_path": str(tmp_path / "kubeconfig"),
+        "substrate_hetzner_wait_ssh": False,  # the servers' addresses are documentation ranges: never dialled
     }
     ev.update(extra or {})
     path = tmp_path / "extra.json"
@@ -162,6 +163,9 @@ def test_hetzner_retries_429_and_502_and_names_quota_errors(hcloud, tmp_path):
     )
     hcloud.inject("POST", r"^/v1/networks$", 502, {"nothing": "here"})
     hcloud.inject(
+        "POST", r"^/v1/firewalls$", 409, {"error": {"code": "conflict", "message": "resource is locked by another action", "details": {}}}
+    )
+    hcloud.inject(
         "POST",
         r"^/v1/servers$",
         403,
@@ -175,8 +179,9 @@ def test_hetzner_retries_429_and_502_and_names_quota_errors(hcloud, tmp_path):
     )
     proc, _changed, failed = play(hcloud, tmp_path, "substrate.yml")
     statuses = [s for (_m, _p, _q, _b, s) in hcloud.log]
-    assert statuses.count(429) == 1 and statuses.count(502) == 1
+    assert statuses.count(429) == 1 and statuses.count(502) == 1 and statuses.count(409) == 1
     assert hcloud.by_name("networks", "llm-platform") is not None  # created after the retried 502
+    assert hcloud.by_name("firewalls", "llm-platform") is not None  # created after the retried 409 conflict
     assert failed == 1 and "server limit exceeded" in proc.stdout and "resource_limit_exceeded" in proc.stdout
 
 
