@@ -146,6 +146,9 @@ class LiteLLMClient:
         self.sleep = sleep
         self.requests = []  # (method, path) of every call, for the module's `requests` return
         self.retried = 0
+        # Filled by prefetch() for batches: the first lookup of each object reads these
+        # listings instead of one GET per object. Re-reads after a write always call the API.
+        self.snapshot = {}
 
     @classmethod
     def from_module(cls, module):
@@ -290,6 +293,37 @@ class LiteLLMClient:
         exact = [k for k in self.keys_list(key_alias=alias) if isinstance(k, dict) and k.get("key_alias") == alias]
         return exact[0] if exact else None
 
+    # snapshots for batches
+    def prefetch(self, kind):
+        if kind == "teams":
+            self.snapshot["teams"] = {t["team_id"]: t for t in self.teams_list() if isinstance(t, dict) and t.get("team_id")}
+        elif kind == "keys":
+            self.snapshot["keys"] = [k for k in self.keys_list() if isinstance(k, dict)]
+        elif kind == "budgets":
+            rows = self.get("/budget/list") or []
+            self.snapshot["budgets"] = {b["budget_id"]: b for b in rows if isinstance(b, dict) and b.get("budget_id")}
+
+    def lookup_team(self, team_id):
+        snap = self.snapshot.get("teams")
+        return snap.get(team_id) if snap is not None else self.team_get(team_id)
+
+    def lookup_budget(self, budget_id):
+        snap = self.snapshot.get("budgets")
+        return snap.get(budget_id) if snap is not None else self.budget_get(budget_id)
+
+    def lookup_team_keys(self, team_id):
+        snap = self.snapshot.get("keys")
+        if snap is None:
+            return [k for k in self.keys_list(team_id=team_id) if isinstance(k, dict)]
+        return [k for k in snap if k.get("team_id") == team_id]
+
+    def lookup_key_alias(self, alias):
+        snap = self.snapshot.get("keys")
+        if snap is None:
+            return self.key_by_alias(alias)
+        found = [k for k in snap if k.get("key_alias") == alias]
+        return found[0] if found else None
+
     # budgets
     def budget_get(self, budget_id):
         data = self.post("/budget/info", {"budgets": [budget_id]})
@@ -354,7 +388,7 @@ def ensure_team(client, spec, check_mode):
     if desired.get("metadata") is not None:
         desired["metadata"] = dict(desired["metadata"], managed_by=MANAGED_BY)
     supplied = [k for k, v in desired.items() if v is not None]
-    existing = client.team_get(team_id)
+    existing = client.lookup_team(team_id)
     if spec.get("state", "present") == "absent":
         if existing is None:
             return _result(False, "none", {}, {}, team_id=team_id)
@@ -399,7 +433,7 @@ def ensure_budget(client, spec, check_mode):
     budget_id = spec["budget_id"]
     desired = {k: spec.get(k) for k in BUDGET_FIELDS}
     supplied = [k for k, v in desired.items() if v is not None]
-    existing = client.budget_get(budget_id)
+    existing = client.lookup_budget(budget_id)
     if spec.get("state", "present") == "absent":
         if existing is None:
             return _result(False, "none", {}, {}, budget_id=budget_id)
@@ -486,17 +520,17 @@ def ensure_key(client, spec, check_mode, now=None):
     team_keys = None
     if spec.get("team_id"):
         # One listing gives the key and its rotated predecessors.
-        team_keys = [k for k in client.keys_list(team_id=spec["team_id"]) if isinstance(k, dict)]
+        team_keys = client.lookup_team_keys(spec["team_id"])
         found = [k for k in team_keys if k.get("key_alias") == alias]
         existing = found[0] if found else None
     else:
-        existing = client.key_by_alias(alias)
+        existing = client.lookup_key_alias(alias)
     prefix = alias + "--rotated-"
     olds = [k for k in team_keys or [] if (k.get("key_alias") or "").startswith(prefix)]
     extra = dict(key_alias=alias)
     if spec.get("state", "present") == "absent":
         if existing is None and spec.get("team_id"):
-            existing = client.key_by_alias(alias)  # moved to another team
+            existing = client.lookup_key_alias(alias)  # moved to another team
         if existing is None and not olds:
             return _result(False, "none", {}, {}, **extra)
         if not check_mode:
@@ -507,7 +541,7 @@ def ensure_key(client, spec, check_mode, now=None):
         return _result(True, "delete", before, {}, existing=public_key(existing), **extra)
 
     if existing is None and spec.get("team_id"):
-        existing = client.key_by_alias(alias)  # moved to another team: update it back
+        existing = client.lookup_key_alias(alias)  # moved to another team: update it back
     reason = None
     if existing is not None:
         if spec.get("rotate"):
@@ -703,8 +737,15 @@ def module_argument_spec(object_spec):
     return spec
 
 
-def run_module(module, engine, object_spec, id_field, prepare=None):
-    """Run ``engine`` for the module's single object or for each of its ``batch`` items."""
+PREFETCH_MIN = 5  # from this many batch items on, one listing beats a GET per object
+
+
+def run_module(module, engine, object_spec, id_field, prepare=None, prefetch=None):
+    """Run ``engine`` for the module's single object or for each of its ``batch`` items.
+
+    ``prefetch`` (teams, keys or budgets): for a batch of PREFETCH_MIN or more, list that
+    kind once (paged) and look objects up in the listing instead of one GET each.
+    """
     client = LiteLLMClient.from_module(module)
     p = module.params
     specs = p.get("batch")
@@ -713,6 +754,8 @@ def run_module(module, engine, object_spec, id_field, prepare=None):
         specs = [{k: p.get(k) for k in object_spec}]
     results = []
     try:
+        if prefetch and not single and len(specs) >= PREFETCH_MIN:
+            client.prefetch(prefetch)
         for item in specs:
             spec = dict(item)
             if spec.get("state") is None:

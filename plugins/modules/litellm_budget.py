@@ -177,7 +177,7 @@ def main():
         mutually_exclusive=[("budget_id", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_budget, OBJECT_SPEC, "budget_id", prepare))
+    module.exit_json(**run_module(module, ensure_budget, OBJECT_SPEC, "budget_id", prepare, prefetch="budgets"))
 
 
 if __name__ == "__main__":

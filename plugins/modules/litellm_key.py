@@ -308,7 +308,7 @@ def main():
         mutually_exclusive=[("key_alias", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_key, OBJECT_SPEC, "key_alias", prepare))
+    module.exit_json(**run_module(module, ensure_key, OBJECT_SPEC, "key_alias", prepare, prefetch="keys"))
 
 
 if __name__ == "__main__":

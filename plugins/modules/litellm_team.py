@@ -221,7 +221,7 @@ def main():
         mutually_exclusive=[("name", "batch"), ("team_id", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_team, OBJECT_SPEC, "team_id", prepare))
+    module.exit_json(**run_module(module, ensure_team, OBJECT_SPEC, "team_id", prepare, prefetch="teams"))
 
 
 if __name__ == "__main__":

@@ -199,3 +199,6 @@ class Fake:
 
     def r_budget_delete(self, q, b):
         return 200, self.budgets.pop(b["id"], None)
+
+    def r_budget_list(self, q, b):
+        return 200, [dict(v) for v in self.budgets.values()]

@@ -80,3 +80,23 @@ def test_api_key_falls_back_to_environment(fake, monkeypatch, capsys):
 def test_batch_item_without_id_fails_cleanly(fake, monkeypatch, capsys):
     rc, res, _ = run(litellm_key, {"batch": [{"team_id": "a"}]}, fake, monkeypatch, capsys)
     assert rc == 1 and "key_alias" in res["msg"]
+
+
+@pytest.mark.parametrize(
+    ("mod", "items", "per_object"),
+    [
+        (litellm_team, [{"name": "t%d" % i, "max_budget": 1.0} for i in range(6)], "/team/info"),
+        (litellm_budget, [{"budget_id": "b%d" % i, "max_budget": 1.0} for i in range(6)], "/budget/info"),
+        (litellm_key, [{"key_alias": "k%d" % i, "team_id": "t", "max_budget": 1.0} for i in range(6)], "/key/list"),
+    ],
+)
+def test_large_batches_read_one_listing_instead_of_a_get_each(fake, monkeypatch, capsys, mod, items, per_object):
+    _, res, _ = run(mod, {"batch": items}, fake, monkeypatch, capsys)
+    assert res["changed"] and len(res["objects"]) == 6
+    fake.calls.clear()
+    _, res, _ = run(mod, {"batch": items}, fake, monkeypatch, capsys)
+    assert res["changed"] is False
+    assert len(fake.calls) <= 2 and fake.writes() == [], fake.calls
+    items[3] = dict(items[3], max_budget=9.0)
+    _, res, _ = run(mod, {"batch": items}, fake, monkeypatch, capsys)
+    assert [o["action"] for o in res["objects"]].count("update") == 1
