@@ -116,6 +116,15 @@ class Floor:
         except urllib.error.HTTPError as e:
             return e.code, None
 
+    def paged(self, path, key, size_param, **params):
+        out, page = [], 1
+        while True:
+            _, data = self.api("GET", path, dict(params, page=page, **{size_param: 100}))
+            out.extend((data or {}).get(key) or [])
+            if page >= (data or {}).get("total_pages", 1):
+                return out
+            page += 1
+
     def apply(self, kind, body):
         res = self.k8s.resources.get(api_version="v1", kind=kind)
         ns = body["metadata"].get("namespace")
@@ -131,51 +140,30 @@ class Floor:
             self.k8s.resources.get(api_version="v1", kind="Namespace").get(label_selector="llm-platform/tenant-set=" + SET)
             for t in ts:
                 ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": t["name"], "labels": {"llm-platform/tenant-set": SET}}}
-                if write:
-                    self.apply("Namespace", ns)
-        for t in ts:  # budgets
-            _, found = self.api("POST", "/budget/info", body={"budgets": [t["name"]]})
-            if write and not found:
-                self.api(
-                    "POST",
-                    "/budget/new",
-                    body={"budget_id": t["name"], "max_budget": 10.0, "budget_duration": "30d", "rpm_limit": 60, "tpm_limit": 100000},
-                )
-        for t in ts:  # teams
-            status, _ = self.api("GET", "/team/info", {"team_id": t["name"]})
-            if write and status == 404:
-                self.api(
-                    "POST",
-                    "/team/new",
-                    body={
-                        "team_id": t["name"],
-                        "team_alias": t["name"],
-                        "models": ["qwen-local"],
-                        "max_budget": 10.0,
-                        "budget_duration": "30d",
-                        "rpm_limit": 60,
-                        "tpm_limit": 100000,
-                        "metadata": {"tenant": t["name"], "tenant_set": SET, "managed_by": "llm-platform"},
-                    },
-                )
+                self.apply("Namespace", ns)  # server-side apply every run, as the role does
+        # The modules' batch form: one listing per kind, then only the writes.
+        _, budgets = self.api("GET", "/budget/list")
+        have = {b["budget_id"] for b in budgets or []}
+        for t in ts:
+            if write and t["name"] not in have:
+                body = {"budget_id": t["name"], "max_budget": 10.0, "budget_duration": "30d", "rpm_limit": 60, "tpm_limit": 100000}
+                self.api("POST", "/budget/new", body=body)
+        have = {r["team_id"] for r in self.paged("/v2/team/list", "teams", "page_size")}
+        for t in ts:
+            if write and t["name"] not in have:
+                meta = {"tenant": t["name"], "tenant_set": SET, "managed_by": "llm-platform"}
+                body = {"team_id": t["name"], "team_alias": t["name"], "models": ["qwen-local"], "max_budget": 10.0}
+                body.update(budget_duration="30d", rpm_limit=60, tpm_limit=100000, metadata=meta)
+                self.api("POST", "/team/new", body=body)
+        have = {k["key_alias"] for k in self.paged("/key/list", "keys", "size", return_full_object="true")}
         secrets = []
-        for t in ts:  # keys
+        for t in ts:
             alias = t["name"] + "-default"
-            _, data = self.api("GET", "/key/list", {"team_id": t["name"], "return_full_object": "true", "page": 1, "size": 100})
-            if not (data or {}).get("keys"):
-                self.api("GET", "/key/list", {"key_alias": alias, "return_full_object": "true", "page": 1, "size": 100})
-                if write:
-                    _, created = self.api(
-                        "POST",
-                        "/key/generate",
-                        body={
-                            "key_alias": alias,
-                            "team_id": t["name"],
-                            "models": ["qwen-local"],
-                            "metadata": {"tenant": t["name"], "tenant_set": SET, "managed_by": "llm-platform"},
-                        },
-                    )
-                    secrets.append((t["name"], created["key"]))
+            if write and alias not in have:
+                meta = {"tenant": t["name"], "key": "default", "tenant_set": SET, "managed_by": "llm-platform"}
+                body = {"key_alias": alias, "team_id": t["name"], "models": ["qwen-local"], "metadata": meta}
+                _, created = self.api("POST", "/key/generate", body=body)
+                secrets.append((t["name"], created["key"]))
         if self.k8s and write:
             for ns, raw in secrets:
                 self.apply(
