@@ -146,3 +146,50 @@ def test_doctor_fails_with_exactly_the_two_findings(lab, no_gpu_nodes_no_default
             assert finding["fix"], finding
     assert "The cluster is not ready for the platform: gpu_nodes, default_storage_class" in proc.stdout
     assert not facts.exists()
+
+
+def test_byo_teardown_deletes_only_the_platforms_objects(lab, tmp_path):
+    ns = lab.unique("byo-teardown")
+    # A selector unique to this test, so platform objects other lab tests keep are never touched.
+    part_of = {"llm-platform-teardown-test": ns}
+    docs = [
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "gateway-lb", "namespace": ns, "labels": part_of},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80}], "selector": {"app": "none"}},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "someone-elses-lb", "namespace": ns},
+            "spec": {"type": "LoadBalancer", "ports": [{"port": 80}], "selector": {"app": "none"}},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "cluster-ip", "namespace": ns, "labels": part_of},
+            "spec": {"ports": [{"port": 80}], "selector": {"app": "none"}},
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "weights", "namespace": ns, "labels": part_of},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}, "storageClassName": "none"},
+        },
+    ]
+    lab.kubectl("apply", "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": docs}))
+    try:
+        ev = {
+            "substrate_byo_kubeconfig": labkit.KUBECONFIG,
+            "substrate_byo_teardown_wait_seconds": 60,
+            "substrate_byo_teardown_selector": "llm-platform-teardown-test=" + ns,
+        }
+        proc = labkit.ansible_playbook(os.path.join(HERE, "playbooks", "byo_teardown.yml"), "-e", json.dumps(ev), timeout=600)
+        assert proc.returncode == 0, proc.stdout[-4000:]
+        services = {s["metadata"]["name"] for s in lab.kubectl_json("get", "services", "-n", ns)["items"]}
+        assert services == {"someone-elses-lb", "cluster-ip"}
+        assert lab.kubectl_json("get", "pvc", "-n", ns)["items"] == []
+    finally:
+        lab.kubectl("delete", "namespace", ns, "--wait=false", check=False)
