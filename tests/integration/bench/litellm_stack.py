@@ -113,6 +113,7 @@ class Stack:
 
     def stop(self):
         self.ns.run(["bash", os.path.join(kit_dir(), "stop.sh"), self.prefix], check=False, capture_output=True)
+        shutil.rmtree(self.prefix, ignore_errors=True)  # its own PostgreSQL data; the shared install stays
 
     def api(self, method: str, path: str, body: str | None = None, key: str | None = None) -> tuple[int, str]:
         argv = [
