@@ -215,3 +215,18 @@ def test_secrets_playbook_remote_backends_create_if_absent(backend):
         assert fake.store.values == snapshot
         for (value,) in snapshot.values():
             assert value not in first.stdout + first.stderr + second.stdout + second.stderr
+
+
+def test_private_repo_credential_lands_only_in_the_cluster(lab, monkeypatch):
+    token = "ghp_" + "x1y2z3" * 6  # noqa: S105 (a test token)
+    monkeypatch.setenv("LLM_PLATFORM_REPO_TOKEN", token)
+    run = lab.ansible_playbook(PLATFORM, "--tags", "argocd")
+    assert run.returncode == 0, run.stdout[-4000:]
+    assert token not in run.stdout + run.stderr
+    repo = lab.kubectl_json("get", "secret", "repo-llm-platform", "-n", "argocd")
+    assert base64.b64decode(repo["data"]["password"]).decode() == token
+    assert base64.b64decode(repo["data"]["url"]).decode() == "https://github.com/example/llm-platform.git"
+    monkeypatch.delenv("LLM_PLATFORM_REPO_TOKEN")
+    public = lab.ansible_playbook(PLATFORM, "--tags", "argocd")
+    assert public.returncode == 0, public.stdout[-4000:]
+    assert "password" not in lab.kubectl_json("get", "secret", "repo-llm-platform", "-n", "argocd")["data"]
