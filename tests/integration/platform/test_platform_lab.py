@@ -218,7 +218,7 @@ def test_secrets_playbook_remote_backends_create_if_absent(backend):
 
 
 def test_private_repo_credential_lands_only_in_the_cluster(lab, monkeypatch):
-    token = "ghp_" + "x1y2z3" * 6  # noqa: S105 (a test token)
+    token = "ghp_" + "x1y2z3" * 6
     monkeypatch.setenv("LLM_PLATFORM_REPO_TOKEN", token)
     run = lab.ansible_playbook(PLATFORM, "--tags", "argocd")
     assert run.returncode == 0, run.stdout[-4000:]
