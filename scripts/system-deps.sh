@@ -9,6 +9,8 @@ declare -A WANT=(
   [psql]=postgresql-client
   [pg_ctl]=postgresql
   [git]=git
+  [capsh]=libcap2-bin
+  [flock]=util-linux
 )
 missing=()
 for cmd in "${!WANT[@]}"; do

@@ -28,11 +28,36 @@ else
 fi
 t_build=$(elapsed "$t1")
 
+# One lab for the whole run: molecule's default scenario creates it (reusing a
+# healthy one); every lab-based test and the other molecule scenarios use it.
+export MOLECULE_GLOB="molecule/*/molecule.yml"
+t_lab=0
+lab_started=0
+if [[ -d molecule/default && $(id -u) -eq 0 ]]; then
+  t3=$(now)
+  if molecule create -s default >"$LLM_PLATFORM_CACHE/lab-create.log" 2>&1; then
+    lab_started=1
+  else
+    tail -40 "$LLM_PLATFORM_CACHE/lab-create.log" >&2
+    log "lab did not start (log: $LLM_PLATFORM_CACHE/lab-create.log); lab tests will fail"
+  fi
+  t_lab=$(elapsed "$t3")
+fi
+stop_lab() {
+  if ((lab_started)) && [[ "${LLM_PLATFORM_LAB_KEEP:-0}" != 1 ]]; then
+    molecule destroy -s default >"$LLM_PLATFORM_CACHE/lab-destroy.log" 2>&1 || log "lab stop failed (see $LLM_PLATFORM_CACHE/lab-destroy.log)"
+  fi
+}
+trap stop_lab EXIT
+
 t2=$(now)
 set +e
-python -m pytest "$@"
+# The full suite sets up every component itself: a skipped test means a
+# broken set-up, so it counts as a failure (tests/conftest.py).
+LLM_PLATFORM_STRICT_SKIPS="${LLM_PLATFORM_STRICT_SKIPS:-1}" python -m pytest "$@"
 rc=$?
 set -e
 t_tests=$(elapsed "$t2")
-printf '\ntimings: venv %ss, lab binaries %ss, pytest %ss, total %ss\n' "$t_venv" "$t_build" "$t_tests" "$(elapsed "$t0")"
+printf '\ntimings: venv %ss, lab binaries %ss, lab start %ss, pytest %ss, total %ss\n' \
+  "$t_venv" "$t_build" "$t_lab" "$t_tests" "$(elapsed "$t0")"
 exit "$rc"
