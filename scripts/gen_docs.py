@@ -111,7 +111,10 @@ def main(argv):
     for rel, build in PAGES.items():
         path = os.path.join(REPO_ROOT, rel)
         text = build().rstrip() + "\n"
-        current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+        current = None
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as handle:
+                current = handle.read()
         if current != text:
             stale.append(rel)
             if "--check" not in argv:

@@ -11,6 +11,7 @@ declare -A WANT=(
   [git]=git
   [capsh]=libcap2-bin
   [flock]=util-linux
+  [prometheus]=prometheus
 )
 missing=()
 for cmd in "${!WANT[@]}"; do
@@ -24,4 +25,9 @@ if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"
   apt-get update -qq >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# Debian's prometheus package starts a system instance on every interface where
+# systemd runs; tests start their own on 127.0.0.1 only, so keep that one off.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
+  systemctl disable --now prometheus >/dev/null 2>&1 || true
 fi

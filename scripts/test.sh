@@ -26,6 +26,8 @@ if [[ -x lab/build.sh ]]; then
 else
   log "lab/build.sh not present yet: lab-based tests will be skipped"
 fi
+# GuideLLM (the bench comparison) lives in its own venv: it pulls torch.
+bash tests/perf/bench/install_guidellm.sh >/dev/null
 t_build=$(elapsed "$t1")
 
 # One lab for the whole run: molecule's default scenario creates it (reusing a
@@ -58,6 +60,6 @@ LLM_PLATFORM_STRICT_SKIPS="${LLM_PLATFORM_STRICT_SKIPS:-1}" python -m pytest "$@
 rc=$?
 set -e
 t_tests=$(elapsed "$t2")
-printf '\ntimings: venv %ss, lab binaries %ss, lab start %ss, pytest %ss, total %ss\n' \
+printf '\ntimings: venv %ss, lab binaries + guidellm %ss, lab start %ss, pytest %ss, total %ss\n' \
   "$t_venv" "$t_build" "$t_lab" "$t_tests" "$(elapsed "$t0")"
 exit "$rc"

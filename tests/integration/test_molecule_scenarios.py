@@ -21,9 +21,12 @@ pytestmark = [pytest.mark.lab, pytest.mark.slow]
 
 
 def molecule(*args):
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"), MOLECULE_GLOB="molecule/*/molecule.yml", NO_COLOR="1")
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"), NO_COLOR="1")
+    env["MOLECULE_GLOB"] = "molecule/*/molecule.yml"
     env["PATH"] = BIN + os.pathsep + env.get("PATH", "")
-    proc = subprocess.run([os.path.join(BIN, "molecule"), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [os.path.join(BIN, "molecule"), *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800, check=False
+    )
     return proc.returncode, proc.stdout + proc.stderr
 
 

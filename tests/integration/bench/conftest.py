@@ -1,5 +1,5 @@
 """Bench integration tests: llm-d-inference-sim and a real Prometheus in a private network
-namespace (see labkit.py). Marked ``bench``; they need root (ip netns), the simulator built by
+namespace (see benchkit.py). Marked ``bench``; they need root (ip netns), the simulator built by
 lab/build.sh and Debian's prometheus package."""
 
 import os
@@ -12,7 +12,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-import labkit  # noqa: E402
+import benchkit  # noqa: E402
 
 # Simulator settings the client's medians are checked against.
 SIM_TTFT_MS = 50.0
@@ -31,21 +31,21 @@ def workdir():
 
 @pytest.fixture(scope="session")
 def ns():
-    with labkit.Netns() as n:
+    with benchkit.Netns() as n:
         yield n
 
 
 @pytest.fixture(scope="session")
 def sim(ns, workdir):
-    p = labkit.start_sim(ns, SIM_PORT, workdir, ttft="%dms" % SIM_TTFT_MS, itl="%dms" % SIM_ITL_MS, max_num_seqs=SIM_MAX_NUM_SEQS)
+    p = benchkit.start_sim(ns, SIM_PORT, workdir, ttft="%dms" % SIM_TTFT_MS, itl="%dms" % SIM_ITL_MS, max_num_seqs=SIM_MAX_NUM_SEQS)
     yield "http://127.0.0.1:%d/v1" % SIM_PORT
     p.stop()
 
 
 @pytest.fixture(scope="session")
 def prometheus(ns, workdir, sim):
-    p = labkit.start_prometheus(ns, PROM_PORT, workdir, ["127.0.0.1:%d" % SIM_PORT])
-    labkit.wait_scraped(ns, PROM_PORT)
+    p = benchkit.start_prometheus(ns, PROM_PORT, workdir, ["127.0.0.1:%d" % SIM_PORT])
+    benchkit.wait_scraped(ns, PROM_PORT)
     yield "http://127.0.0.1:%d" % PROM_PORT
     p.stop()
 
@@ -56,7 +56,7 @@ def bench(ns, workdir):
 
     def run(*args, env=None, timeout=600):
         full_env = dict(os.environ, **(env or {}))
-        r = ns.run([sys.executable, "-m", "bench", *args], cwd=labkit.REPO, capture_output=True, text=True, env=full_env, timeout=timeout)
+        r = ns.run([sys.executable, "-m", "bench", *args], cwd=benchkit.REPO, capture_output=True, text=True, env=full_env, timeout=timeout)
         result = None
         lines = r.stdout.strip().splitlines()
         if args and args[0] == "run" and r.returncode in (0, 3) and lines:

@@ -12,19 +12,19 @@ import os
 import shutil
 import subprocess
 
-import labkit
+import benchkit
 
 VERSION = "1.108.7"
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 
 
 def kit_dir() -> str:
-    kit = os.environ.get("LITELLM_OFFLINE_KIT") or os.path.join(labkit.REPO, "..", "shared", "litellm-offline")
+    kit = os.environ.get("LITELLM_OFFLINE_KIT") or os.path.join(benchkit.REPO, "..", "shared", "litellm-offline")
     return os.path.abspath(kit)
 
 
 def shared_prefix() -> str:
-    base = os.path.join(labkit.CACHE, "litellm-offline")
+    base = os.path.join(benchkit.CACHE, "litellm-offline")
     pre = os.path.join(base, VERSION)
     if os.path.exists(os.path.join(pre, ".complete")):
         return pre
@@ -47,11 +47,11 @@ def _traversable(path: str):
 
 
 class Stack:
-    def __init__(self, ns: labkit.Netns, port: int, pg_port: int, config_yaml: str, master_key: str):
+    def __init__(self, ns: benchkit.Netns, port: int, pg_port: int, config_yaml: str, master_key: str):
         self.ns, self.port, self.pg_port, self.master_key = ns, port, pg_port, master_key
         self.url = "http://127.0.0.1:%d" % port
         src = shared_prefix()
-        self.prefix = os.path.join(labkit.CACHE, "bench-litellm", "%s-%d" % (ns.name, port))
+        self.prefix = os.path.join(benchkit.CACHE, "bench-litellm", "%s-%d" % (ns.name, port))
         shutil.rmtree(self.prefix, ignore_errors=True)
         os.makedirs(os.path.join(self.prefix, "pg"))
         _traversable(self.prefix)

@@ -212,9 +212,9 @@ def test_prometheus_not_answering_still_writes_client_results(bench, sim, workdi
 
 
 def test_endpoint_returning_401_stops_before_load(bench, ns, workdir):
-    import labkit
+    import benchkit
 
-    proc = labkit.start_sim(
+    proc = benchkit.start_sim(
         ns, 18001, workdir, max_num_seqs=4, extra=["--failure-injection-rate", "100", "--failure-types", "invalid_api_key"]
     )
     try:

@@ -23,7 +23,7 @@ Medians must agree within 5 %."""
 
 import os
 
-import labkit
+import benchkit
 import pytest
 
 pytestmark = [pytest.mark.bench, pytest.mark.slow]
@@ -33,18 +33,18 @@ TTFT_MS, ITL_MS = 200, 25
 
 @pytest.fixture(scope="module")
 def slow_sim(ns, workdir):
-    p = labkit.start_sim(ns, 18010, workdir, ttft="%dms" % TTFT_MS, itl="%dms" % ITL_MS, max_num_seqs=4)
+    p = benchkit.start_sim(ns, 18010, workdir, ttft="%dms" % TTFT_MS, itl="%dms" % ITL_MS, max_num_seqs=4)
     yield "http://127.0.0.1:18010"
     p.stop()
 
 
 def test_medians_agree_with_guidellm_within_5_percent(bench, ns, workdir, slow_sim):
-    gl = labkit.run_guidellm(ns, workdir, slow_sim, "bench-model", "kind=concurrent,streams=2", 10, 64, 16)
+    gl = benchkit.run_guidellm(ns, workdir, slow_sim, "bench-model", "kind=concurrent,streams=2", 10, 64, 16)
     b = gl["benchmarks"][0]
-    g_ttft = labkit.guidellm_stat(b, "time_to_first_token_ms")
-    g_itl = labkit.guidellm_stat(b, "inter_token_latency_ms")
-    g_tpot = labkit.guidellm_stat(b, "time_per_output_token_ms")
-    assert labkit.guidellm_stat(b, "output_token_count") == 16
+    g_ttft = benchkit.guidellm_stat(b, "time_to_first_token_ms")
+    g_itl = benchkit.guidellm_stat(b, "inter_token_latency_ms")
+    g_tpot = benchkit.guidellm_stat(b, "time_per_output_token_ms")
+    assert benchkit.guidellm_stat(b, "output_token_count") == 16
 
     rc, _, err, res = bench(
         "run",
@@ -68,7 +68,7 @@ def test_medians_agree_with_guidellm_within_5_percent(bench, ns, workdir, slow_s
         os.path.join(workdir, "reports-gl"),
     )
     assert rc == 0, err
-    ours = labkit.read_json(res["report"])["steps"][0]["client"]
+    ours = benchkit.read_json(res["report"])["steps"][0]["client"]
     o_ttft = ours["latency_ms"]["ttft"]["p50"]
     o_tpot = ours["latency_ms"]["tpot"]["p50"]
     o_itl = ours["latency_ms"]["itl"]["p50"]

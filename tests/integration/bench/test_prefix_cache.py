@@ -5,7 +5,7 @@ read from Prometheus over the step window (the simulator exposes the counters wi
 import json
 import os
 
-import labkit
+import benchkit
 import pytest
 
 pytestmark = pytest.mark.bench
@@ -15,14 +15,14 @@ SIM_PORT, PROM_PORT = 18002, 19092
 
 @pytest.fixture(scope="module")
 def kv_lab(ns, workdir):
-    sim = labkit.start_sim(
+    sim = benchkit.start_sim(
         ns, SIM_PORT, workdir, ttft="20ms", itl="5ms", max_num_seqs=8, extra=["--enable-kvcache", "--kv-cache-size", "256"]
     )
     d = os.path.join(workdir, "kv")
     os.makedirs(d, exist_ok=True)
-    prom = labkit.start_prometheus(ns, PROM_PORT, d, ["127.0.0.1:%d" % SIM_PORT])
+    prom = benchkit.start_prometheus(ns, PROM_PORT, d, ["127.0.0.1:%d" % SIM_PORT])
     try:
-        labkit.wait_scraped(ns, PROM_PORT)
+        benchkit.wait_scraped(ns, PROM_PORT)
         yield "http://127.0.0.1:%d/v1" % SIM_PORT, "http://127.0.0.1:%d" % PROM_PORT
     finally:
         prom.stop()
@@ -39,7 +39,7 @@ def _run(bench, workdir, endpoint, prom, dataset):
         "--prometheus-url", prom, "--reports-dir", os.path.join(workdir, "reports-kv"),
     )  # fmt: skip
     assert rc == 0, err
-    return labkit.read_json(res["report"])["steps"][0]["server"]
+    return benchkit.read_json(res["report"])["steps"][0]["server"]
 
 
 def test_shared_prefix_dataset_hits_the_prefix_cache(bench, workdir, kv_lab):

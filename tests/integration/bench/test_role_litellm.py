@@ -9,7 +9,7 @@ import secrets
 import sys
 import time
 
-import labkit
+import benchkit
 import pytest
 from conftest import SIM_PORT
 from litellm_stack import Stack
@@ -53,7 +53,7 @@ def _playbook(ns, workdir, master_key, extra: dict):
     bindir = os.path.dirname(sys.executable)
     env = dict(
         os.environ,
-        ANSIBLE_CONFIG=os.path.join(labkit.REPO, "ansible.cfg"),
+        ANSIBLE_CONFIG=os.path.join(benchkit.REPO, "ansible.cfg"),
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_FORCE_COLOR="0",
         LITELLM_MASTER_KEY=master_key,
@@ -65,7 +65,7 @@ def _playbook(ns, workdir, master_key, extra: dict):
         json.dump(extra, fh)
     r = ns.run(
         [os.path.join(bindir, "ansible-playbook"), "playbooks/bench.yml", "-i", "inventories/lab", "-e", "@" + varsfile],
-        cwd=labkit.REPO,
+        cwd=benchkit.REPO,
         env=env,
         capture_output=True,
         text=True,
@@ -109,7 +109,7 @@ def test_role_runs_end_to_end_through_litellm(ns, workdir, litellm, prometheus, 
     assert len(reports) == 1, reports
     day = os.path.basename(os.path.dirname(os.path.dirname(reports[0])))
     assert len(day) == 10 and day[4] == "-" and day[7] == "-"  # <reports>/<YYYY-MM-DD>/<run id>/
-    rep = labkit.read_json(reports[0])
+    rep = benchkit.read_json(reports[0])
     assert rep["context"]["endpoint"] == litellm.url + "/v1"
     assert rep["context"]["extra"]["tenant_key_alias"] == "bench-" + run_id
     for step in rep["steps"]:

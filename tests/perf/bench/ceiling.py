@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
 sys.path.insert(0, os.path.join(REPO, "tests", "integration", "bench"))
 
-import labkit  # noqa: E402
+import benchkit  # noqa: E402
 
 SIM_PORT = 18100
 
@@ -80,7 +80,7 @@ def ours(ns, workdir, rates, seconds, python) -> list[dict]:
     )
     if r.returncode != 0:
         raise RuntimeError(r.stderr[-3000:])
-    report = labkit.read_json(json.loads(r.stdout.strip().splitlines()[-1])["report"])
+    report = benchkit.read_json(json.loads(r.stdout.strip().splitlines()[-1])["report"])
     for s in report["steps"]:
         c = s["client"]
         lag = (c.get("dispatch_lag_ms") or {}).get("p50") or 0.0
@@ -101,7 +101,7 @@ def ours(ns, workdir, rates, seconds, python) -> list[dict]:
 
 def guidellm(ns, workdir, rates, seconds) -> list[dict]:
     out = []
-    gl = labkit.run_guidellm(
+    gl = benchkit.run_guidellm(
         ns,
         workdir,
         "http://127.0.0.1:%d" % SIM_PORT,
@@ -157,8 +157,8 @@ def main(argv=None) -> int:
     workdir = tempfile.mkdtemp(prefix="bench-ceiling-")
     os.chmod(workdir, 0o755)  # noqa: S103
     t0 = time.time()
-    with labkit.Netns() as ns:
-        sim = labkit.start_sim(ns, SIM_PORT, workdir, ttft="0ms", itl="0ms", max_num_seqs=1024)
+    with benchkit.Netns() as ns:
+        sim = benchkit.start_sim(ns, SIM_PORT, workdir, ttft="0ms", itl="0ms", max_num_seqs=1024)
         try:
             o = ours(ns, workdir, rates, args.seconds, args.python)
             g = [] if args.skip_guidellm else guidellm(ns, workdir, gl_rates, args.seconds)

@@ -25,7 +25,14 @@ BAD = {
         {"name": "Team_A", "models": [], "budget": {"max_usd": 1, "window": "1d"}},
     ],
 }
-EXPECTED = ("cost_tier", "tenants[0].name", "tenants[0].models[0]", "tenants[0].budget.max_usd", "tenants[0].budget.window", "tenants[1].name")
+EXPECTED = (
+    "cost_tier",
+    "tenants[0].name",
+    "tenants[0].models[0]",
+    "tenants[0].budget.max_usd",
+    "tenants[0].budget.window",
+    "tenants[1].name",
+)
 
 
 def playbook(*args):
