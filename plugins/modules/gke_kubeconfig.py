@@ -99,9 +99,18 @@ operations:
 
 import copy
 import os
+import traceback
 
-import yaml
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+try:
+    import yaml
+except ImportError:
+    HAS_YAML = False
+    YAML_IMPORT_ERROR = traceback.format_exc()
+else:
+    HAS_YAML = True
+    YAML_IMPORT_ERROR = None
 
 from ansible_collections.llm.platform.plugins.module_utils._gcp import GcpError, GcpModule, gcp_argument_spec
 
@@ -152,6 +161,8 @@ def main():
         use_private_endpoint={"type": "bool", "default": False},
     )
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_YAML:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_IMPORT_ERROR)
     gcp = GcpModule(module)
     client, p = gcp.client, module.params
     name = p["context_name"] or "gke_%s_%s_%s" % (p["project"], p["location"], p["cluster"])

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Byte forwarder between a loopback TCP port and a unix socket (stdlib only).
 
 The lab runs in a network namespace that has only loopback. Unix sockets live in the

@@ -1,9 +1,11 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Status and teardown helper of the substrate_lab role (stdlib only; prints JSON).
 
   lab_ctl.py status    --state-dir D --netns N --name C --port P --kubeconfig K --kubectl B
   lab_ctl.py port-free --port P
   lab_ctl.py stop      --state-dir D --netns N --name C --kwokctl B
+  lab_ctl.py lock      --state-dir D --token T [--timeout S]
+  lab_ctl.py unlock    --state-dir D --token T
 
 `stop` ends every process the lab started, by PID: first `kwokctl delete cluster` inside the
 namespace (it kills the components from their pid files), then the two bridge processes from
@@ -167,9 +169,55 @@ def stop(args) -> dict:
     return result
 
 
+LOCK_STALE_SECONDS = 900
+
+
+def lock(args) -> dict:
+    """Serialise runs on one lab (two shells starting the same lab would race): an atomic
+    mkdir beside the state dir. A lock older than 15 minutes is taken to be left by a dead run."""
+    path = os.path.abspath(args.state_dir) + ".lock"
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            try:
+                if time.time() - os.stat(path).st_mtime > LOCK_STALE_SECONDS:
+                    _unlock_dir(path)
+                    continue
+            except FileNotFoundError:
+                continue
+            if time.monotonic() > deadline:
+                return {"acquired": False, "error": f"another run holds {path} (wait for it, or remove the directory)"}
+            time.sleep(1)
+            continue
+        with open(os.path.join(path, "token"), "w", encoding="ascii") as fh:
+            fh.write(args.token)
+        return {"acquired": True, "changed": False}
+
+
+def _unlock_dir(path: str) -> None:
+    for name in os.listdir(path):
+        os.unlink(os.path.join(path, name))
+    os.rmdir(path)
+
+
+def unlock(args) -> dict:
+    path = os.path.abspath(args.state_dir) + ".lock"
+    try:
+        with open(os.path.join(path, "token"), encoding="ascii") as fh:
+            if fh.read() != args.token:
+                return {"released": False}
+        _unlock_dir(path)
+    except FileNotFoundError:
+        return {"released": False}
+    return {"released": True}
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["status", "port-free", "stop"])
+    parser.add_argument("command", choices=["status", "port-free", "stop", "lock", "unlock"])
     parser.add_argument("--state-dir")
     parser.add_argument("--netns")
     parser.add_argument("--name")
@@ -177,8 +225,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kubeconfig", default="")
     parser.add_argument("--kubectl", default="kubectl")
     parser.add_argument("--kwokctl", default="kwokctl")
+    parser.add_argument("--token", default="")
+    parser.add_argument("--timeout", type=float, default=600)
     args = parser.parse_args(argv)
-    out = {"status": status, "port-free": port_free, "stop": stop}[args.command](args)
+    out = {"status": status, "port-free": port_free, "stop": stop, "lock": lock, "unlock": unlock}[args.command](args)
     print(json.dumps(out, sort_keys=True))
     return 1 if out.get("error") else 0
 
