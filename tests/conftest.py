@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 
 import pytest
-
 from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -15,7 +14,6 @@ COLLECTIONS = os.path.join(REPO_ROOT, "collections")
 # collections/ansible_collections/llm/platform is a symlink to the repo root;
 # the bundle's collections (kubernetes.core, ...) are found on sys.path.
 _AnsibleCollectionFinder(paths=[COLLECTIONS], scan_sys_paths=True)._install()
-
 
 
 @pytest.hookimpl(hookwrapper=True)
