@@ -13,6 +13,7 @@ Bounded: one onboarding, one rerun, one check per side. Prints wall times and ra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -189,7 +190,8 @@ def delete_bench_namespaces(k8s):
         return
     res = k8s.resources.get(api_version="v1", kind="Namespace")
     for ns in res.get(label_selector="llm-platform/tenant-set=" + SET).items:
-        res.delete(name=ns.metadata.name)
+        with contextlib.suppress(Exception):  # already going
+            res.delete(name=ns.metadata.name)
 
 
 def main():
@@ -216,6 +218,10 @@ def main():
             results["rerun", "playbook"], recap2 = playbook(proxy, tmp, ts, k8s)
             results["check", "playbook"], recap3 = playbook(proxy, tmp, ts, k8s, "--check")
             print("playbook recaps:\n  onboard %s\n  rerun   %s\n  check   %s" % (recap1, recap2, recap3))
+            print(
+                "playbook: onboard %.1f s, rerun %.1f s, check %.1f s"
+                % tuple(results[p, "playbook"] for p in ("onboard", "rerun", "check"))
+            )
             if "changed=0" not in recap2 or "changed=0" not in recap3:
                 sys.exit("the rerun or check was not a no-op")
 
