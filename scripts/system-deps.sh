@@ -12,6 +12,8 @@ declare -A WANT=(
   [capsh]=libcap2-bin
   [flock]=util-linux
   [prometheus]=prometheus
+  [node]=nodejs
+  [npm]=npm
 )
 missing=()
 for cmd in "${!WANT[@]}"; do
