@@ -21,6 +21,7 @@ author:
   - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
+  - ansible.builtin.action_common_attributes
 options:
   project:
     description: Project id (the resource itself for O(resource_type=project)).
@@ -62,11 +63,11 @@ options:
     default: 5
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Returns details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
+  platform:
+    platforms: all
 seealso:
   - module: llm.platform.gcp_service_account
 """

@@ -19,6 +19,7 @@ author:
   - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
+  - ansible.builtin.action_common_attributes
 options:
   project:
     description: Project id.
@@ -41,11 +42,11 @@ options:
     default: present
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Returns details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
+  platform:
+    platforms: all
 seealso:
   - module: llm.platform.gcp_iam_binding
 """

@@ -22,6 +22,7 @@ author:
   - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
+  - ansible.builtin.action_common_attributes
 options:
   project:
     description: Project id.
@@ -46,11 +47,11 @@ options:
     default: false
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Returns details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: none
+  platform:
+    platforms: all
 seealso:
   - module: llm.platform.gke_cluster
 """

@@ -26,6 +26,7 @@ author:
   - llm.platform maintainers (@llm-platform)
 extends_documentation_fragment:
   - llm.platform.gcp
+  - ansible.builtin.action_common_attributes
 options:
   project:
     description: Project id.
@@ -109,11 +110,11 @@ options:
     default: fail
 attributes:
   check_mode:
-    description: Can run in check mode and return changed status prediction without modifying target.
     support: full
   diff_mode:
-    description: Returns details on what has changed (or possibly needs changing in check mode), when in diff mode.
     support: full
+  platform:
+    platforms: all
 notes:
   - GKE allows one operation at a time per cluster; a request refused with "incompatible operation" is retried with backoff.
 seealso:
