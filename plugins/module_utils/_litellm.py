@@ -740,8 +740,11 @@ def module_argument_spec(object_spec):
 PREFETCH_MIN = 5  # from this many batch items on, one listing beats a GET per object
 
 
-def run_module(module, engine, object_spec, id_field, prepare=None, prefetch=None):
+def run_module(module, engine, object_spec, id_field, prepare=None, prefetch=None, kind="item"):
     """Run ``engine`` for the module's single object or for each of its ``batch`` items.
+
+    Every item must carry ``id_field`` once ``prepare`` (if any) has run; ``kind`` names
+    the object in that error (a batch item has no argument spec to require it).
 
     ``prefetch`` (teams, keys or budgets): for a batch of PREFETCH_MIN or more, list that
     kind once (paged) and look objects up in the listing instead of one GET each.
@@ -762,6 +765,8 @@ def run_module(module, engine, object_spec, id_field, prepare=None, prefetch=Non
                 spec["state"] = "present"
             if prepare is not None:
                 spec = prepare(spec)
+            if not spec.get(id_field):
+                raise ValueError("each %s needs a %s" % (kind, id_field))
             res = engine(client, spec, module.check_mode)
             results.append(res)
     except ValueError as e:

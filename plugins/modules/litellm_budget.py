@@ -164,12 +164,6 @@ OBJECT_SPEC = dict(
 )
 
 
-def prepare(spec):
-    if not spec.get("budget_id"):
-        raise ValueError("each budget needs a budget_id")
-    return spec
-
-
 def main():
     module = AnsibleModule(
         argument_spec=module_argument_spec(OBJECT_SPEC),
@@ -177,7 +171,7 @@ def main():
         mutually_exclusive=[("budget_id", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_budget, OBJECT_SPEC, "budget_id", prepare, prefetch="budgets"))
+    module.exit_json(**run_module(module, ensure_budget, OBJECT_SPEC, "budget_id", prefetch="budgets", kind="budget"))
 
 
 if __name__ == "__main__":

@@ -295,12 +295,6 @@ OBJECT_SPEC = dict(
 )
 
 
-def prepare(spec):
-    if not spec.get("key_alias"):
-        raise ValueError("each key needs a key_alias")
-    return spec
-
-
 def main():
     module = AnsibleModule(
         argument_spec=module_argument_spec(OBJECT_SPEC),
@@ -308,7 +302,7 @@ def main():
         mutually_exclusive=[("key_alias", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_key, OBJECT_SPEC, "key_alias", prepare, prefetch="keys"))
+    module.exit_json(**run_module(module, ensure_key, OBJECT_SPEC, "key_alias", prefetch="keys", kind="key"))
 
 
 if __name__ == "__main__":

@@ -167,9 +167,8 @@ OBJECT_SPEC = dict(
 
 
 def prepare(spec):
-    if not spec.get("model_id"):
-        raise ValueError("each model needs a model_id")
-    if spec["state"] == "present" and not spec.get("model_name"):
+    # A missing model_id is reported by run_module, first.
+    if spec.get("model_id") and spec["state"] == "present" and not spec.get("model_name"):
         raise ValueError("model %s: model_name is required with state=present" % spec["model_id"])
     return spec
 
@@ -181,7 +180,7 @@ def main():
         mutually_exclusive=[("model_id", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_model, OBJECT_SPEC, "model_id", prepare))
+    module.exit_json(**run_module(module, ensure_model, OBJECT_SPEC, "model_id", prepare, kind="model"))
 
 
 if __name__ == "__main__":

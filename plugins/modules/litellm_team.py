@@ -221,7 +221,7 @@ def main():
         mutually_exclusive=[("name", "batch"), ("team_id", "batch")],
         supports_check_mode=True,
     )
-    module.exit_json(**run_module(module, ensure_team, OBJECT_SPEC, "team_id", prepare, prefetch="teams"))
+    module.exit_json(**run_module(module, ensure_team, OBJECT_SPEC, "team_id", prepare, prefetch="teams", kind="team"))
 
 
 if __name__ == "__main__":

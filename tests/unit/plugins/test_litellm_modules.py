@@ -9,7 +9,7 @@ import pytest
 from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.llm.platform.plugins.module_utils._litellm import LiteLLMClient
-from ansible_collections.llm.platform.plugins.modules import litellm_budget, litellm_info, litellm_key, litellm_team
+from ansible_collections.llm.platform.plugins.modules import litellm_budget, litellm_info, litellm_key, litellm_model, litellm_team
 
 
 def run(mod, args, fake, monkeypatch, capsys, check=False, diff=False):
@@ -77,9 +77,17 @@ def test_api_key_falls_back_to_environment(fake, monkeypatch, capsys):
     assert json.loads(capsys.readouterr().out)["teams"] == []
 
 
-def test_batch_item_without_id_fails_cleanly(fake, monkeypatch, capsys):
-    rc, res, _ = run(litellm_key, {"batch": [{"team_id": "a"}]}, fake, monkeypatch, capsys)
-    assert rc == 1 and "key_alias" in res["msg"]
+@pytest.mark.parametrize(
+    ("mod", "item", "message"),
+    [
+        (litellm_key, {"team_id": "a"}, "each key needs a key_alias"),
+        (litellm_budget, {"max_budget": 1.0}, "each budget needs a budget_id"),
+        (litellm_model, {"model_name": "m"}, "each model needs a model_id"),
+    ],
+)
+def test_batch_item_without_id_fails_cleanly(fake, monkeypatch, capsys, mod, item, message):
+    rc, res, _ = run(mod, {"batch": [item]}, fake, monkeypatch, capsys)
+    assert rc == 1 and message in res["msg"]
 
 
 @pytest.mark.parametrize(
