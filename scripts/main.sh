@@ -37,8 +37,9 @@ log "converging site.yml on the lab (substrate, platform, tenants)"
 ansible-playbook site.yml -i "$INV" -e "tenants_litellm_api_url=$EDGE_URL"
 
 log "a chat completion through LiteLLM with team-a's key (read from its Secret, never printed)"
-KUBECONFIG="$(ansible-inventory -i "$INV" --host localhost | python -c 'import json,sys; print(json.load(sys.stdin)["kubeconfig_path"])' 2>/dev/null || true)"
-[[ -f "$KUBECONFIG" ]] || KUBECONFIG="$LLM_PLATFORM_CACHE/lab/lab/kubeconfig"
+# inventories/lab sets kubeconfig_path to this file (ansible-inventory would print
+# the unrendered template, so the path is spelled out here).
+KUBECONFIG="$LLM_PLATFORM_CACHE/lab/lab/kubeconfig"
 python - "$KUBECONFIG" "$EDGE_URL" <<'PY'
 import base64, json, sys, urllib.request
 from kubernetes import client, config
