@@ -17,6 +17,10 @@ import time
 import aiohttp
 
 _loads = json.loads
+# Idle connections are reused for at most this long. uvicorn (vLLM, LiteLLM) closes idle
+# keep-alive connections after 5 s; a request sent on a connection the server is closing at that
+# moment fails as a disconnect that the server never saw, which would count as an endpoint error.
+KEEPALIVE_S = 4.0
 _KEYLIKE = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-\.\*]{4,}")
 
 
@@ -118,6 +122,7 @@ class Client:
         timeout_s: float = 600.0,
         ignore_eos: bool = True,
         extra_body: dict | None = None,
+        keepalive_s: float = KEEPALIVE_S,
     ):
         if api not in ("chat", "completions"):
             raise ValueError("api must be chat or completions")
@@ -134,10 +139,11 @@ class Client:
         self.timeout = aiohttp.ClientTimeout(total=timeout_s, sock_connect=10)
         self.ignore_eos = ignore_eos
         self.extra_body = extra_body or {}
+        self.keepalive_s = keepalive_s
         self.session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self):
-        conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
+        conn = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True, keepalive_timeout=self.keepalive_s)
         self.session = aiohttp.ClientSession(connector=conn, timeout=self.timeout, headers=self.headers, auto_decompress=False)
         return self
 

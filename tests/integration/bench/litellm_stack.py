@@ -112,6 +112,13 @@ class Stack:
             return ""
 
     def stop(self):
+        keep = os.environ.get("LITELLM_STACK_KEEP_LOGS")  # a directory: keep the proxy log for a post-mortem
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            for name in ("proxy.log", "pg/server.log"):
+                src = os.path.join(self.prefix, name)
+                if os.path.exists(src):
+                    shutil.copy(src, os.path.join(keep, "%s-%s" % (os.path.basename(self.prefix), name.replace("/", "-"))))
         self.ns.run(["bash", os.path.join(kit_dir(), "stop.sh"), self.prefix], check=False, capture_output=True)
         shutil.rmtree(self.prefix, ignore_errors=True)  # its own PostgreSQL data; the shared install stays
 

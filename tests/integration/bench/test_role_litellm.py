@@ -5,6 +5,7 @@ against LiteLLM's /v1, the report lands under <reports>/<date>/<run id>/, and th
 
 import json
 import os
+import re
 import secrets
 import sys
 import time
@@ -74,6 +75,19 @@ def _playbook(ns, workdir, master_key, extra: dict):
     return r.returncode, r.stdout + r.stderr
 
 
+def _redacted(text: str) -> str:
+    return re.sub(r"sk-[A-Za-z0-9_-]+", "sk-***", text)
+
+
+def _diagnostics(workdir, litellm) -> str:
+    try:
+        with open(os.path.join(workdir, "sim-%d.log" % SIM_PORT), "rb") as fh:
+            sim_log = fh.read()[-2000:].decode("utf-8", "replace")
+    except OSError:
+        sim_log = ""
+    return _redacted("--- proxy.log ---\n%s\n--- simulator log ---\n%s" % (litellm.log_tail(), sim_log))
+
+
 def _vars(workdir, litellm, prometheus, run_id, **over):
     v = {
         "bench_endpoint": litellm.url + "/v1",
@@ -114,7 +128,8 @@ def test_role_runs_end_to_end_through_litellm(ns, workdir, litellm, prometheus, 
     assert rep["context"]["extra"]["tenant_key_alias"] == "bench-" + run_id
     for step in rep["steps"]:
         c = step["client"]
-        assert c["requests"]["failed"] == 0 and c["requests"]["completed"] > 0, c["errors"]
+        failed = (c["errors"], c.get("error_examples"), _diagnostics(workdir, litellm)) if c["requests"]["failed"] else None
+        assert c["requests"]["failed"] == 0 and c["requests"]["completed"] > 0, failed
         assert c["tokens_from"].get("usage") == c["requests"]["completed"]  # usage passes through LiteLLM
         assert step["server"]["status"] == "ok"
     # Server metrics of the same window are in. Their values through LiteLLM depend on its own

@@ -26,7 +26,8 @@ class FakeServer:
 
     async def _handle(self, request: web.Request):
         body = await request.json()
-        self.requests.append({"path": request.path, "body": body, "auth": request.headers.get("Authorization")})
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        self.requests.append({"path": request.path, "body": body, "auth": request.headers.get("Authorization"), "peer": peer})
         if self.status != 200:
             return web.json_response({"error": {"message": "nope", "code": self.status}}, status=self.status)
         chat = request.path.endswith("/chat/completions")

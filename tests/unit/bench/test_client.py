@@ -43,6 +43,31 @@ def test_http_error_is_classified_by_status():
     assert not r.ok and r.error == "http_401" and "nope" in r.error_detail
 
 
+def test_idle_connections_are_not_reused_past_the_keepalive_bound():
+    """A connection idle longer than keepalive_s is replaced, so the client never races a server
+    that closes idle keep-alive connections (uvicorn: 5 s) with a request on a dying connection."""
+
+    async def go(url):
+        async with Client(url, "m", "chat", None, keepalive_s=0.3) as c:
+            for pause in (0.0, 0.05, 0.6):
+                await asyncio.sleep(pause)
+                r = Result(0, None)
+                await c.request(c.body("hi", 1), r)
+                assert r.ok, r.error_detail
+
+    with FakeServer(tokens=1) as s:
+        asyncio.run(go(s.url))
+        peers = [r["peer"] for r in s.requests]
+    assert peers[0] == peers[1]  # reused while fresh
+    assert peers[2] != peers[1]  # a new connection after an idle gap longer than the bound
+
+
+def test_default_keepalive_bound_is_below_uvicorn_idle_timeout():
+    from bench.client import KEEPALIVE_S
+
+    assert 0 < KEEPALIVE_S < 5.0  # uvicorn's timeout_keep_alive default, used by vLLM and LiteLLM
+
+
 def test_connection_refused_is_an_error_kind():
     r = _one("http://127.0.0.1:9/v1")
     assert r.error == "connection"
