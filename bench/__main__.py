@@ -1,5 +1,7 @@
-"""CLI: python -m bench run|compare|validate|names. Exit codes: 0 ok, 2 bad input or endpoint
-refused (no load sent), 3 Prometheus failed (client results written)."""
+"""CLI: python -m bench run|compare|validate|names|render|upload-k8s|from-configmap. Exit codes:
+0 ok, 2 bad input or endpoint refused (no load sent), 3 Prometheus failed (client results
+written), 4 the report could not be uploaded to / read from its ConfigMap, 5 the ConfigMap holds
+no report."""
 
 from __future__ import annotations
 
@@ -64,6 +66,7 @@ def main(argv=None) -> int:
     r.add_argument("--run-id")
     r.add_argument("--no-requests", action="store_true", help="do not write requests.jsonl")
     r.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    r.add_argument("--no-plots", action="store_true", help="no PNG plots (python -m bench render draws them later)")
     c = sub.add_parser("compare", help="two runs side by side")
     c.add_argument("a")
     c.add_argument("b")
@@ -71,7 +74,67 @@ def main(argv=None) -> int:
     v = sub.add_parser("validate", help="check a report.json against its schema")
     v.add_argument("report")
     sub.add_parser("names", help="print the Prometheus metric names the harness queries")
+    rd = sub.add_parser("render", help="write report.md and the PNG plots from a report.json")
+    rd.add_argument("report")
+    rd.add_argument("--out-dir", help="default: the report's folder")
+    u = sub.add_parser("upload-k8s", help="in a pod: PATCH report.json into the run's report ConfigMap (stdlib only)")
+    u.add_argument("report", nargs="?", help="report.json (may be missing when the harness failed)")
+    u.add_argument("--configmap", required=True)
+    u.add_argument("--namespace", help="default: $POD_NAMESPACE or the service account's namespace")
+    u.add_argument("--exit-code", type=int, help="the harness's exit code, stored beside the report")
+    u.add_argument("--stderr-file", help="the harness's stderr; its tail is stored (API key redacted)")
+    u.add_argument("--api-host", help="default: $KUBERNETES_SERVICE_HOST")
+    u.add_argument("--api-port", help="default: $KUBERNETES_SERVICE_PORT")
+    u.add_argument("--token-file", help="default: $BENCH_K8S_TOKEN_FILE or the pod's service-account token")
+    u.add_argument("--ca-file", help="default: $BENCH_K8S_CA_FILE or the pod's service-account CA")
+    f = sub.add_parser("from-configmap", help="write the report a ConfigMap (JSON file of the object) holds into the reports folder")
+    f.add_argument("configmap")
+    f.add_argument("--reports-dir", required=True)
     args = ap.parse_args(argv)
+
+    if args.cmd == "render":
+        from .report import render
+
+        try:
+            written = render(args.report, args.out_dir)
+        except (OSError, ValueError) as exc:
+            print("ERROR: render: %s" % exc, file=sys.stderr)
+            return 2
+        print(json.dumps({"report": os.path.abspath(args.report), "written": written}))
+        return 0
+    if args.cmd == "upload-k8s":
+        from .k8s import UploadError, upload
+
+        try:
+            out = upload(
+                args.report,
+                args.namespace,
+                args.configmap,
+                exit_code=args.exit_code,
+                stderr_file=args.stderr_file,
+                api_host=args.api_host,
+                api_port=args.api_port,
+                token_file=args.token_file,
+                ca_file=args.ca_file,
+            )
+        except (UploadError, OSError, ValueError) as exc:
+            print("ERROR: upload-k8s: %s" % exc, file=sys.stderr)
+            return 4
+        print(json.dumps(out))
+        return 0
+    if args.cmd == "from-configmap":
+        from .k8s import NoReport, collect
+
+        try:
+            out = collect(args.configmap, args.reports_dir)
+        except NoReport as exc:
+            print("ERROR: %s" % exc, file=sys.stderr)
+            return 5
+        except (OSError, ValueError, KeyError) as exc:
+            print("ERROR: from-configmap: %s" % exc, file=sys.stderr)
+            return 4
+        print(json.dumps(out))
+        return 0
 
     if args.cmd == "compare":
         from .compare import compare
@@ -136,6 +199,8 @@ def main(argv=None) -> int:
         over["context"] = _kv(args.context)
     if args.no_requests:
         over["save_requests"] = False
+    if args.no_plots:
+        over["plots"] = False
     try:
         from .config import DEFAULTS, load_file, merge, validate
 

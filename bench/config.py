@@ -37,6 +37,7 @@ DEFAULTS: dict = {
     "reports_dir": "bench/reports",
     "run_id": "",
     "save_requests": True,
+    "plots": True,  # False: no PNGs here (in-cluster Job; the control host renders them)
     "progress": None,
 }
 

@@ -264,11 +264,48 @@ def plots(report: dict, out_dir: str) -> list[str]:
     return made
 
 
-def write_all(report: dict, steps, run_dir: str, save_requests: bool = True):
+PLOTS_ON_HOST = "plots are rendered on the control host from this report (python -m bench render)"
+
+
+def _set_plots(report: dict, run_dir: str, make_plots: bool = True):
+    if make_plots:
+        report["plots"] = plots(report, run_dir)
+        report.pop("plots_note", None)
+        if not report["plots"]:
+            report["plots_note"] = "matplotlib not installed: no PNG plots"
+    else:
+        report["plots"] = []
+        report["plots_note"] = PLOTS_ON_HOST
+
+
+def render(report_path: str, out_dir: str | None = None) -> list[str]:
+    """report.md and the PNG plots from an existing report.json (e.g. one an in-cluster Job
+    uploaded). The plots are drawn into ``out_dir`` (default: beside the report) and the report's
+    ``plots`` list is updated to match; returns the files written."""
+    with open(report_path, encoding="utf-8") as fh:
+        report = json.load(fh)
+    errs = schema_errors(report)
+    if errs:
+        raise ValueError("%s does not match its schema: %s" % (report_path, "; ".join(errs[:5])))
+    out_dir = out_dir or os.path.dirname(os.path.abspath(report_path))
+    os.makedirs(out_dir, exist_ok=True)
+    before = (report.get("plots"), report.get("plots_note"))
+    _set_plots(report, out_dir)
+    written = list(report["plots"])
+    out_report = os.path.join(out_dir, "report.json")
+    if (report.get("plots"), report.get("plots_note")) != before or not os.path.exists(out_report):
+        with open(out_report, "w", encoding="utf-8") as fh:
+            json.dump(report, fh, indent=1, sort_keys=False)
+        written.append("report.json")
+    with open(os.path.join(out_dir, "report.md"), "w", encoding="utf-8") as fh:
+        fh.write(markdown(report))
+    written.append("report.md")
+    return written
+
+
+def write_all(report: dict, steps, run_dir: str, save_requests: bool = True, make_plots: bool = True):
     os.makedirs(run_dir, exist_ok=True)
-    report["plots"] = plots(report, run_dir)
-    if not report["plots"]:
-        report["plots_note"] = "matplotlib not installed: no PNG plots"
+    _set_plots(report, run_dir, make_plots)
     errs = schema_errors(report)
     if errs:
         raise AssertionError("report does not match its schema: %s" % errs[:5])

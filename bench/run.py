@@ -260,6 +260,6 @@ def run(cfg: dict, log=None) -> tuple[dict, str, int]:
     meta["event_loop"] = loop_name
     server = server_metrics(cfg, steps, log)
     report = build_report(cfg, steps, meta, server, run_id, started)
-    write_all(report, steps, run_dir, save_requests=cfg.get("save_requests", True))
+    write_all(report, steps, run_dir, save_requests=cfg.get("save_requests", True), make_plots=cfg.get("plots", True))
     log("report: %s" % os.path.join(run_dir, "report.md"))
     return report, run_dir, (3 if server.get("status") == "error" else 0)
