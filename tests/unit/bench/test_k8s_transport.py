@@ -260,3 +260,23 @@ def test_render_rejects_a_broken_report(tmp_path, capsys):
     p.write_text(json.dumps({"schema_version": "1.0"}))
     assert main(["render", str(p)]) == 2
     assert "does not match its schema" in capsys.readouterr().err
+
+
+def test_job_image_pins_match_the_project_lock():
+    """bench/requirements-job.txt pins the same versions as requirements.txt."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+    def pins(path):
+        out = {}
+        with open(path, encoding="utf-8") as fh:
+            for raw in fh:
+                pin = raw.split("#")[0].strip()
+                if pin:
+                    name, _, version = pin.partition("==")
+                    out[name.lower().replace("_", "-")] = version
+        return out
+
+    job = pins(os.path.join(root, "bench", "requirements-job.txt"))
+    lock = pins(os.path.join(root, "requirements.txt"))
+    assert {"aiohttp", "uvloop"} <= set(job)
+    assert job == {n: lock.get(n) for n in job}

@@ -45,3 +45,65 @@ def test_unknown_slo_metric_message_lists_the_allowed(cfg):
     assert failures, "unknown SLO metric not reported"
     text = str(failures[0].allowed)
     assert "ttft" in text and "tpot" in text and "p95" in text
+
+
+DIGEST = "registry.example.com/llm-platform/bench@sha256:" + "0123456789abcdef" * 4
+
+
+def test_valid_job_runner_config_passes(cfg, paths):
+    cfg.update(
+        bench_runner="job",
+        bench_job_image=DIGEST,
+        bench_job_namespace="bench",
+        bench_job_endpoint="http://litellm.litellm.svc:4000/v1",
+        bench_job_node_selector={"cloud.google.com/gke-nodepool": "system"},
+        bench_job_tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+        bench_job_resources={"requests": {"cpu": "500m", "memory": "256Mi"}, "limits": {"cpu": 2, "memory": "1Gi"}},
+        bench_run_id="nightly-42",
+    )
+    assert paths(cfg) == []
+
+
+def test_host_runner_ignores_the_job_image(cfg, paths):
+    cfg.update(bench_runner="host", bench_job_image="")
+    assert paths(cfg) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({}, "bench_job_image"),  # required: not set at all
+        ({"bench_job_image": ""}, "bench_job_image"),
+        ({"bench_job_image": "registry.example.com/bench:0.1.0"}, "bench_job_image"),  # a tag, not a digest
+        ({"bench_job_image": "registry.example.com/bench@sha256:abc"}, "bench_job_image"),  # short digest
+        ({"bench_job_image": "registry.example.com/bench@sha256:" + "0123456789ABCDEF" * 4}, "bench_job_image"),
+        ({"bench_job_image": DIGEST, "bench_job_namespace": "Bench_NS"}, "bench_job_namespace"),
+        ({"bench_job_image": DIGEST, "bench_job_endpoint": "litellm:4000/v1"}, "bench_job_endpoint"),
+        ({"bench_job_image": DIGEST, "bench_job_endpoint": ""}, "bench_job_endpoint"),
+        ({"bench_job_image": DIGEST, "bench_job_prometheus_url": "prometheus:9090"}, "bench_job_prometheus_url"),
+        ({"bench_job_image": DIGEST, "bench_run_id": "Run_1"}, "bench_run_id"),
+        ({"bench_job_image": DIGEST, "bench_run_id": "r" * 51}, "bench_run_id"),
+        ({"bench_job_image": DIGEST, "bench_job_node_selector": {"pool": 3}}, "bench_job_node_selector.pool"),
+        ({"bench_job_image": DIGEST, "bench_job_tolerations": [{"key": "k", "operator": "In"}]}, "bench_job_tolerations[0].operator"),
+        ({"bench_job_image": DIGEST, "bench_job_resources": {"request": {"cpu": "1"}}}, "bench_job_resources.request"),
+        ({"bench_job_image": DIGEST, "bench_job_resources": {"limits": {"memory": "1GB"}}}, "bench_job_resources.limits.memory"),
+        ({"bench_job_image": DIGEST, "bench_runner": "pod"}, "bench_runner"),
+    ],
+)
+def test_bad_job_runner_input_names_the_variable(cfg, paths, change, path):
+    cfg.update(dict({"bench_runner": "job"}, **change))
+    assert path in paths(cfg)
+
+
+def test_job_image_message_says_digest(cfg):
+    from ansible_collections.llm.platform.plugins.plugin_utils import preflight
+
+    cfg.update(bench_runner="job", bench_job_image="bench:latest")
+    (failure,) = [f for f in preflight.validate(cfg) if f.path == "bench_job_image"]
+    assert "@sha256:<64 hex>" in failure.allowed and "bench_runner is job" in failure.allowed
+
+
+def test_job_runner_with_only_the_image_set_passes(cfg, paths):
+    """Preflight sees only what the inventory or -e sets; the role's defaults fill the rest."""
+    cfg.update(bench_runner="job", bench_job_image=DIGEST)
+    assert paths(cfg) == []
