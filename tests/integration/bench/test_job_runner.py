@@ -9,8 +9,12 @@ same ``python -m bench upload-k8s`` uploads a real report (from a short run agai
 llm-d-inference-sim in the bench tests' network namespace). RBAC is real: the token must be
 refused every other ConfigMap and the key Secret. Labelling one node lets the scheduler place
 the pod, kwok completes it, and the role collects, renders and validates the report, then
-deletes every object. Failure path: activeDeadlineSeconds with a pod kept Pending makes the Job
-controller fail the Job (DeadlineExceeded); the play fails naming the Job and still cleans up.
+deletes every object. Container command: the test plays the kubelet (source ConfigMap laid out
+by the volume items, env from the container spec, the container's own shell line) against a
+small OpenAI-compatible server, so the Job's command, the ConfigMap copy of the harness and the
+host-side plot rendering are exercised too. Failure path: activeDeadlineSeconds with a pod kept
+Pending makes the Job controller fail the Job (DeadlineExceeded); the play fails naming the Job
+and still cleans up.
 
 Everything dials 127.0.0.1 only (the lab API on 127.0.0.1:16443; the simulator inside its own
 network namespace)."""
@@ -21,6 +25,7 @@ import base64
 import datetime as dt
 import json
 import os
+import re
 import ssl
 import subprocess
 import sys
@@ -37,6 +42,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "lab"))
 
 import benchkit  # noqa: E402
 import labkit  # noqa: E402
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), "unit", "bench"))
+from fakeserver import FakeServer  # noqa: E402
 
 pytestmark = [pytest.mark.bench, pytest.mark.lab, pytest.mark.slow]
 
@@ -128,6 +136,14 @@ class Playbook:
 
     def running(self):
         return self.p.poll() is None
+
+    def stop(self):
+        """After a failed assertion: end the play (its always section does not run then; the
+        namespace of this module is deleted at the end)."""
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait(10)
+        self._fh.close()
 
 
 def _api(method, path, token, ca, body=None):
@@ -291,7 +307,7 @@ def test_job_runner_collects_the_uploaded_report_and_cleans_up(lab, lab_ca, sim_
         rc, out = pb.wait(600)
     finally:
         if pb.running():
-            pb.wait(5)
+            pb.stop()
         if node:
             labkit.kubectl("label", "node", node, "llm.platform/bench-test-", check=False)
 
@@ -355,3 +371,116 @@ def test_failed_job_fails_the_play_naming_the_job_and_cleans_up(lab, tmp_path):
     assert key not in out
     assert _leftovers(run_id) == []
     assert not (tmp_path / "reports").exists()
+
+
+def _wait_pending_pod(pb, job):
+    def pending_pod():
+        if not pb.running():
+            raise AssertionError("the playbook ended before the Job ran:\n" + pb.log.read_text()[-6000:])
+        pods = labkit.kubectl_json("get", "pods", "-n", NAMESPACE, "-l", "batch.kubernetes.io/job-name=" + job)["items"]
+        return pods[0] if pods and pods[0]["status"].get("phase") == "Pending" else None
+
+    return labkit.wait_for(pending_pod, 180, 1, "the Job's Pending pod")
+
+
+def test_the_job_container_command_runs_the_harness_from_the_configmap_and_uploads(lab, lab_ca, tmp_path):
+    """kwok runs no container, so the test plays the kubelet for the pod the role created: the
+    source ConfigMap laid out by the volume's items, the env of the container spec (the key
+    resolved from the Secret the secretKeyRef names), a ServiceAccount token, and the container's
+    own shell command (paths rebased under a temp root) against a small OpenAI-compatible server
+    on 127.0.0.1. Its --no-plots report travels through the ConfigMap; the role renders the plots."""
+    run_id = _run_id("jc")
+    key = "sk-bench-dummy-%s" % uuid.uuid4().hex
+    label = _run_id("sel")
+    reports = tmp_path / "reports"
+    job = "bench-" + run_id
+    root = tmp_path / "pod"
+    node = None
+    with FakeServer(tokens=4) as srv:
+        ev = _extra_vars(
+            run_id,
+            reports,
+            bench_job_endpoint=srv.url,
+            bench_duration_seconds=1,
+            bench_max_requests_per_step=20,
+            bench_warmup_requests=1,
+            bench_concurrencies=[1, 2],
+            bench_job_node_selector={"llm.platform/bench-test": label},
+        )
+        pb = Playbook(ev, key, tmp_path / "play.log")
+        try:
+            pod = _wait_pending_pod(pb, job)
+            (ctr,) = pod["spec"]["containers"]
+            src = labkit.kubectl_json("get", "configmap", "bench-run-" + run_id, "-n", NAMESPACE)["data"]
+            (vol,) = [v for v in pod["spec"]["volumes"] if v["name"] == "source"]
+            (mount,) = [m for m in ctr["volumeMounts"] if m["name"] == "source"]
+            for item in vol["configMap"]["items"]:
+                dest = root / mount["mountPath"].lstrip("/") / item["path"]
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                dest.write_text(src[item["key"]])
+            for m in ctr["volumeMounts"]:
+                (root / m["mountPath"].lstrip("/")).mkdir(parents=True, exist_ok=True)
+
+            mounts = sorted((m["mountPath"] for m in ctr["volumeMounts"]), key=len, reverse=True)
+            pattern = re.compile(r"(?<![\w.-])(%s)(?![\w.-])" % "|".join(map(re.escape, mounts)))
+
+            def rebase(text):  # one pass: a rebased path is never rebased again
+                return pattern.sub(lambda m: str(root / m.group(1).lstrip("/")), text)
+
+            token = labkit.kubectl("create", "token", pod["spec"]["serviceAccountName"], "-n", NAMESPACE, "--duration", "10m").stdout
+            (tmp_path / "token").write_text(token.strip())
+            env = {"PATH": os.path.dirname(sys.executable) + os.pathsep + "/usr/bin:/bin"}
+            for e in ctr["env"]:
+                if "value" in e:
+                    env[e["name"]] = rebase(e["value"])
+                elif "secretKeyRef" in e["valueFrom"]:
+                    ref = e["valueFrom"]["secretKeyRef"]
+                    data = labkit.kubectl_json("get", "secret", ref["name"], "-n", NAMESPACE)["data"]
+                    env[e["name"]] = base64.b64decode(data[ref["key"]]).decode()
+                elif e["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.namespace":
+                    env[e["name"]] = NAMESPACE
+            assert env["BENCH_API_KEY"] == key
+            env.update(
+                KUBERNETES_SERVICE_HOST="127.0.0.1",
+                KUBERNETES_SERVICE_PORT=str(labkit.PORT),
+                BENCH_K8S_TOKEN_FILE=str(tmp_path / "token"),
+                BENCH_K8S_CA_FILE=lab_ca,
+            )
+            assert ctr["command"] == ["/bin/sh", "-c"]
+            proc = subprocess.run(
+                ["/bin/sh", "-c", rebase(ctr["args"][0])],
+                cwd=str(root / "work"),
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+            assert srv.requests and all(r["auth"] == "Bearer " + key for r in srv.requests)
+            uploaded = labkit.kubectl_json("get", "configmap", "bench-report-" + run_id, "-n", NAMESPACE)["data"]
+            assert uploaded["exit_code"] == "0"
+            pod_report = json.loads(uploaded["report.json"])
+            assert pod_report["plots"] == [] and "rendered on the control host" in pod_report["plots_note"]
+            assert pod_report["context"]["endpoint"] == srv.url and pod_report["context"]["extra"]["bench_runner"] == "job"
+
+            node = _schedulable_node()
+            labkit.kubectl("label", "node", node, "llm.platform/bench-test=" + label, "--overwrite")
+            rc, out = pb.wait(600)
+        finally:
+            if pb.running():
+                pb.stop()
+            if node:
+                labkit.kubectl("label", "node", node, "llm.platform/bench-test-", check=False)
+    assert rc == 0, out[-8000:]
+    assert key not in out
+    day = dt.datetime.fromisoformat(pod_report["run"]["started"]).strftime("%Y-%m-%d")
+    run_dir = reports / day / run_id
+    collected = json.loads((run_dir / "report.json").read_text())
+    assert collected["plots"] == ["latency_vs_throughput.png"] and "plots_note" not in collected
+    assert {k: v for k, v in collected.items() if k not in ("plots", "plots_note")} == {
+        k: v for k, v in pod_report.items() if k not in ("plots", "plots_note")
+    }
+    assert (run_dir / "latency_vs_throughput.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "![latency_vs_throughput](latency_vs_throughput.png)" in (run_dir / "report.md").read_text()
+    assert _leftovers(run_id) == []
