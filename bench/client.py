@@ -10,6 +10,8 @@ usage-only messages are not token chunks.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 import time
@@ -21,6 +23,8 @@ _loads = json.loads
 # keep-alive connections after 5 s; a request sent on a connection the server is closing at that
 # moment fails as a disconnect that the server never saw, which would count as an endpoint error.
 KEEPALIVE_S = 4.0
+# How long to wait for the rest of a body after [DONE] so the connection can be reused.
+DRAIN_S = 5.0
 _KEYLIKE = re.compile(r"(sk-|Bearer\s+)[A-Za-z0-9_\-\.\*]{4,}")
 
 
@@ -210,6 +214,12 @@ class Client:
                             return res
                     if done:
                         break
+                if done:
+                    # Read the end of the body (the chunked terminator after [DONE]): a response
+                    # left unread closes its connection instead of returning it to the pool.
+                    # The answer is complete either way, so a slow or broken end is not an error.
+                    with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+                        await asyncio.wait_for(resp.read(), DRAIN_S)
         except TimeoutError:
             res.error = "timeout"
         except aiohttp.ClientConnectorError as exc:

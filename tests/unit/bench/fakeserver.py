@@ -15,8 +15,9 @@ from aiohttp import web
 
 
 class FakeServer:
-    def __init__(self, ttft_s=0.0, gap_s=0.0, tokens=5, status=200, usage=True, role_chunk=True):
+    def __init__(self, ttft_s=0.0, gap_s=0.0, tokens=5, status=200, usage=True, role_chunk=True, hold_after_done_s=0.0):
         self.ttft_s, self.gap_s, self.tokens, self.status = ttft_s, gap_s, tokens, status
+        self.hold_after_done_s = hold_after_done_s
         self.usage, self.role_chunk = usage, role_chunk
         self.requests: list[dict] = []
         self.port = 0
@@ -51,6 +52,7 @@ class FakeServer:
         if self.usage:
             await send({"choices": [], "usage": {"prompt_tokens": 7, "completion_tokens": n, "total_tokens": 7 + n}})
         await resp.write(b"data: [DONE]\n\n")
+        await asyncio.sleep(self.hold_after_done_s)  # a server slow to end the body after [DONE]
         return resp
 
     def _run(self):

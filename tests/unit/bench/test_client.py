@@ -62,6 +62,16 @@ def test_idle_connections_are_not_reused_past_the_keepalive_bound():
     assert peers[2] != peers[1]  # a new connection after an idle gap longer than the bound
 
 
+def test_a_body_that_does_not_end_after_done_is_still_a_complete_answer(monkeypatch):
+    import bench.client
+
+    monkeypatch.setattr(bench.client, "DRAIN_S", 0.2)
+    with FakeServer(tokens=3, hold_after_done_s=2.0) as s:
+        r = _one(s.url, max_tokens=3)
+    assert r.ok, (r.error, r.error_detail)
+    assert r.output_tokens == 3 and len(r.chunk_times) == 3
+
+
 def test_default_keepalive_bound_is_below_uvicorn_idle_timeout():
     from bench.client import KEEPALIVE_S
 
