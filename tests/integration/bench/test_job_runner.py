@@ -134,6 +134,16 @@ class Playbook:
         with open(self.log, encoding="utf-8", errors="replace") as fh:
             return self.p.returncode, fh.read()
 
+    def release_and_wait(self, label, timeout=600):
+        """Label an untainted node with the Job's selector so the scheduler places the held pod
+        (kwok then completes it and the Job becomes Complete), wait for the play, unlabel."""
+        node = _schedulable_node()
+        labkit.kubectl("label", "node", node, "llm.platform/bench-test=" + label, "--overwrite")
+        try:
+            return self.wait(timeout)
+        finally:
+            labkit.kubectl("label", "node", node, "llm.platform/bench-test-", check=False)
+
     def running(self):
         return self.p.poll() is None
 
@@ -219,7 +229,6 @@ def test_job_runner_collects_the_uploaded_report_and_cleans_up(lab, lab_ca, sim_
     reports = tmp_path / "reports"
     job, cm, other_cm, secret = "bench-" + run_id, "bench-report-" + run_id, "bench-run-" + run_id, "bench-key-" + run_id
     pb = Playbook(_extra_vars(run_id, reports, bench_job_node_selector={"llm.platform/bench-test": label}), key, tmp_path / "play.log")
-    node = None
     try:
 
         def pending_pod():
@@ -265,15 +274,12 @@ def test_job_runner_collects_the_uploaded_report_and_cleans_up(lab, lab_ca, sim_
             POD_NAMESPACE=NAMESPACE,
             BENCH_API_KEY=key,
         )
-        up = subprocess.run(
-            [sys.executable, "-m", "bench", "upload-k8s", "--configmap", cm, "--exit-code", "0", report_path],
-            cwd=benchkit.REPO,
-            env=up_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+
+        def upload_to(configmap):
+            argv = [sys.executable, "-m", "bench", "upload-k8s", "--configmap", configmap, "--exit-code", "0", report_path]
+            return subprocess.run(argv, cwd=benchkit.REPO, env=up_env, capture_output=True, text=True, timeout=60, check=False)
+
+        up = upload_to(cm)
         assert up.returncode == 0, up.stderr
         assert json.loads(up.stdout.strip().splitlines()[-1])["encoding"] == "plain"
         stored = labkit.kubectl_json("get", "configmap", cm, "-n", NAMESPACE)["data"]
@@ -282,15 +288,7 @@ def test_job_runner_collects_the_uploaded_report_and_cleans_up(lab, lab_ca, sim_
 
         # Least privilege, enforced by the real authorizer: the same code may not write another
         # ConfigMap, and the token can neither read it nor the key Secret, nor list anything.
-        other = subprocess.run(
-            [sys.executable, "-m", "bench", "upload-k8s", "--configmap", other_cm, "--exit-code", "0", report_path],
-            cwd=benchkit.REPO,
-            env=up_env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        other = upload_to(other_cm)
         assert other.returncode == 4 and "HTTP 403" in other.stderr, other.stderr
         base = "/api/v1/namespaces/%s" % NAMESPACE
         assert _api("GET", "%s/configmaps/%s" % (base, cm), token, lab_ca) == 200
@@ -301,15 +299,10 @@ def test_job_runner_collects_the_uploaded_report_and_cleans_up(lab, lab_ca, sim_
         assert _api("DELETE", "%s/configmaps/%s" % (base, cm), token, lab_ca) == 403
         assert _api("POST", "%s/configmaps" % base, token, lab_ca, {"metadata": {"name": "x"}}) == 403
 
-        # Let the scheduler place the pod: kwok completes it, the Job becomes Complete.
-        node = _schedulable_node()
-        labkit.kubectl("label", "node", node, "llm.platform/bench-test=" + label, "--overwrite")
-        rc, out = pb.wait(600)
+        rc, out = pb.release_and_wait(label)
     finally:
         if pb.running():
             pb.stop()
-        if node:
-            labkit.kubectl("label", "node", node, "llm.platform/bench-test-", check=False)
 
     assert rc == 0, out[-8000:]
     assert key not in out
@@ -395,7 +388,6 @@ def test_the_job_container_command_runs_the_harness_from_the_configmap_and_uploa
     reports = tmp_path / "reports"
     job = "bench-" + run_id
     root = tmp_path / "pod"
-    node = None
     with FakeServer(tokens=4) as srv:
         ev = _extra_vars(
             run_id,
@@ -464,14 +456,10 @@ def test_the_job_container_command_runs_the_harness_from_the_configmap_and_uploa
             assert pod_report["plots"] == [] and "rendered on the control host" in pod_report["plots_note"]
             assert pod_report["context"]["endpoint"] == srv.url and pod_report["context"]["extra"]["bench_runner"] == "job"
 
-            node = _schedulable_node()
-            labkit.kubectl("label", "node", node, "llm.platform/bench-test=" + label, "--overwrite")
-            rc, out = pb.wait(600)
+            rc, out = pb.release_and_wait(label)
         finally:
             if pb.running():
                 pb.stop()
-            if node:
-                labkit.kubectl("label", "node", node, "llm.platform/bench-test-", check=False)
     assert rc == 0, out[-8000:]
     assert key not in out
     day = dt.datetime.fromisoformat(pod_report["run"]["started"]).strftime("%Y-%m-%d")
