@@ -143,11 +143,49 @@ def test_real_transport_reports_http_errors(monkeypatch):
 
     from ansible_collections.llm.platform.plugins.module_utils import _litellm
 
-    def boom(*a, **k):
-        raise HTTPError("http://x", 404, "nf", {}, io.BytesIO(b'{"detail":{"error":"gone"}}'))
+    class Boom:
+        def __init__(self, **kwargs):
+            pass
 
-    monkeypatch.setattr(_litellm, "open_url", boom)
+        def open(self, *a, **k):
+            raise HTTPError("http://x", 404, "nf", {}, io.BytesIO(b'{"detail":{"error":"gone"}}'))
+
+    monkeypatch.setattr(_litellm, "Request", Boom)
     c = LiteLLMClient("http://127.0.0.1:1", "k", retries=0)
     with pytest.raises(LiteLLMError) as e:
         c.get("/x")
     assert e.value.status == 404 and e.value.message == "gone"
+
+
+def test_real_transport_builds_one_tls_context_per_client(monkeypatch):
+    """Every call used to build a fresh SSL context (CA bundle load, ~25 ms): a 100-tenant
+    onboarding spent most of its time there. A local HTTP server answers; count the contexts."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from ansible_collections.llm.platform.plugins.module_utils import _litellm
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = b'{"path": "%s"}' % self.path.encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    built = []
+    real = _litellm.make_context
+    monkeypatch.setattr(_litellm, "make_context", lambda **kw: built.append(kw) or real(**kw))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        c = LiteLLMClient("http://127.0.0.1:%d" % server.server_port, "k", retries=0, validate_certs=False)
+        answers = [c.get("/n/%d" % i) for i in range(5)]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answers == [{"path": "/n/%d" % i} for i in range(5)]
+    assert built == [{"validate_certs": False}]
