@@ -7,43 +7,25 @@ and proxy under a prefix of its own, all inside the bench namespace (127.0.0.1 t
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import subprocess
+import sys
 
 import benchkit
 
-VERSION = "1.108.7"
+sys.path.insert(0, os.path.join(benchkit.REPO, "tests", "integration", "litellm"))
+
+import litellm_offline  # the one installer of the shared kit
+
+VERSION = litellm_offline.VERSION
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-
-
-def kit_dir() -> str:
-    kit = os.environ.get("LITELLM_OFFLINE_KIT") or os.path.join(benchkit.REPO, "..", "shared", "litellm-offline")
-    return os.path.abspath(kit)
+kit_dir = litellm_offline.kit_dir
 
 
 def shared_prefix() -> str:
-    base = os.path.join(benchkit.CACHE, "litellm-offline")
-    pre = os.path.join(base, VERSION)
-    if os.path.exists(os.path.join(pre, ".complete")):
-        return pre
-    os.makedirs(base, exist_ok=True)
-    with open(os.path.join(base, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.exists(os.path.join(pre, ".complete")):
-            subprocess.run(["bash", os.path.join(kit_dir(), "setup.sh"), pre, "55433"], check=True)
-            open(os.path.join(pre, ".complete"), "w").close()
-    return pre
-
-
-def _traversable(path: str):
-    path = os.path.abspath(path)
-    while path not in ("/", ""):
-        mode = os.stat(path).st_mode
-        if not mode & 0o001:
-            os.chmod(path, mode | 0o001)
-        path = os.path.dirname(path)
+    """The shared install, installed on first use by the same code as the tenancy tests: it makes
+    the cache's parents traversable for the postgres user first (a fresh /root is 0700)."""
+    return litellm_offline.install()
 
 
 class Stack:
@@ -54,7 +36,7 @@ class Stack:
         self.prefix = os.path.join(benchkit.CACHE, "bench-litellm", "%s-%d" % (ns.name, port))
         shutil.rmtree(self.prefix, ignore_errors=True)
         os.makedirs(os.path.join(self.prefix, "pg"))
-        _traversable(self.prefix)
+        litellm_offline._make_traversable(self.prefix)  # postgres enters the prefix
         for d in ("venv", "engine-shim", "prisma-home"):
             os.symlink(os.path.join(src, d), os.path.join(self.prefix, d))
         with open(os.path.join(src, "env.sh"), encoding="utf-8") as fh:
