@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.join(benchkit.REPO, "tests", "integration", "litellm"
 import litellm_offline  # the one installer of the shared kit
 
 VERSION = litellm_offline.VERSION
-PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
+PG_BIN = litellm_offline.PG_BIN
 kit_dir = litellm_offline.kit_dir
 
 
@@ -36,7 +36,7 @@ class Stack:
         self.prefix = os.path.join(benchkit.CACHE, "bench-litellm", "%s-%d" % (ns.name, port))
         shutil.rmtree(self.prefix, ignore_errors=True)
         os.makedirs(os.path.join(self.prefix, "pg"))
-        litellm_offline._make_traversable(self.prefix)  # postgres enters the prefix
+        litellm_offline.make_traversable(self.prefix)  # postgres enters the prefix
         for d in ("venv", "engine-shim", "prisma-home"):
             os.symlink(os.path.join(src, d), os.path.join(self.prefix, d))
         with open(os.path.join(src, "env.sh"), encoding="utf-8") as fh:

@@ -26,6 +26,7 @@ REPO_ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 VERSION = "1.108.7"
 PG_PORT = int(os.environ.get("LLMP_LITELLM_PG_PORT", "55433"))
 CONFIG = os.path.join(HERE, "config.yaml")
+PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 
 
 def cache_dir():
@@ -44,7 +45,7 @@ def prefix():
     return os.path.join(cache_dir(), VERSION)
 
 
-def _make_traversable(path):
+def make_traversable(path):
     """As root the kit runs Postgres as `postgres`, who must be able to enter the prefix."""
     if os.geteuid() != 0:
         return
@@ -62,7 +63,7 @@ def install(log=print):
     if os.path.exists(os.path.join(pre, ".complete")):
         return pre
     os.makedirs(cache_dir(), exist_ok=True)
-    _make_traversable(cache_dir())
+    make_traversable(cache_dir())
     with open(os.path.join(cache_dir(), ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not os.path.exists(os.path.join(pre, ".complete")):
@@ -100,7 +101,7 @@ def session_prefix(log=print):
             subprocess.run(["bash", os.path.join(kit_dir(), "stop.sh"), path], check=False, capture_output=True)
             shutil.rmtree(path, ignore_errors=True)
     pre = tempfile.mkdtemp(prefix="session-", dir=cache_dir())
-    _make_traversable(pre)  # o+x so that `postgres` can enter it
+    make_traversable(pre)  # o+x so that `postgres` can enter it
     for name in ("venv", "engine-shim", "prisma-home"):
         os.symlink(os.path.join(base, name), os.path.join(pre, name))
     pg_port = free_port()
@@ -115,8 +116,7 @@ def session_prefix(log=print):
     os.makedirs(pg)
     if os.geteuid() == 0:
         shutil.chown(pg, "postgres", "postgres")
-    pg_bin = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
-    _as_pg([os.path.join(pg_bin, "initdb"), "-D", os.path.join(pg, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+    _as_pg([os.path.join(PG_BIN, "initdb"), "-D", os.path.join(pg, "data"), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
     subprocess.run(["bash", os.path.join(kit_dir(), "pg_start.sh"), pre], check=True, capture_output=True)
     psql = ["psql", "-q", "-h", "127.0.0.1", "-p", str(pg_port), "-U", "postgres"]
     subprocess.run([*psql, "-c", "CREATE USER litellm WITH PASSWORD 'litellm'"], check=True, capture_output=True)
