@@ -3,7 +3,8 @@
 #
 #   lab/build.sh [--force] [--verify-only] [COMPONENT...|crds]
 #
-# COMPONENT: kubernetes etcd kwok helm llm-d-inference-sim (default: all of them, then crds).
+# COMPONENT: a component of lab/versions.yml, or a group of them (lab, living); default: every
+# component, then crds.
 # Output: $LLM_PLATFORM_CACHE/bin/<component>-<version>/<binary>, plus a convenience link
 # $LLM_PLATFORM_CACHE/bin/<binary> to the pinned build. A build that exists and passes the
 # version check is reused; a version bump rebuilds only that component.
@@ -73,7 +74,10 @@ verify() {
     # The module holding the main package (the pinned module or one of extra_modules).
     local m owner="$module"
     for m in $(q extra-modules "$comp"); do [[ "$pkg" == "$m" || "$pkg" == "$m/"* ]] && owner="$m"; done
-    if ! go version -m "$dir/$name" 2>/dev/null | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${owner//./\\.}[[:space:]]+${version//./\\.}([[:space:]]|$)"; then
+    if [[ "$(q get "$comp" build)" == module-copy ]]; then
+      [[ "$(cut -d' ' -f1 "$dir/.source" 2>/dev/null)" == "$module@$version" ]] \
+        || { echo "binary version mismatch: $dir was not built from $module@$version (.source)" >&2; return 1; }
+    elif ! go version -m "$dir/$name" 2>/dev/null | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${owner//./\\.}[[:space:]]+${version//./\\.}([[:space:]]|$)"; then
       echo "binary version mismatch: $dir/$name was not built from $owner $version" >&2
       return 1
     fi
@@ -131,6 +135,8 @@ build_wrapper() {
   if [[ ! -f .prepared ]]; then
     rm -f go.mod go.sum
     go mod init "example.invalid/lab-$comp-bins"
+    local r
+    for r in $(q replaces "$comp"); do go mod edit -replace "$r"; done
     while IFS=$'\t' read -r name pkg; do
       go get -tool "$pkg@$version"
     done < <(q binaries "$comp")
@@ -140,6 +146,26 @@ build_wrapper() {
     echo "--- go build $pkg"
     go build -ldflags "-s -w $(q get "$comp" ldflags)" -o "$out/$name" "$pkg"
   done < <(q binaries "$comp")
+}
+
+# A module whose go.mod has local replaces (a nested module the zip leaves out): build in a
+# copy of the module with those replaces dropped, so the published module of the same release
+# is used. The main module then reports (devel): the pinned module@version and its go.sum hash
+# are recorded in .source and checked by verify().
+build_module_copy() {
+  local comp="$1" version="$2" out="$3" module wdir dl dir sum r name pkg
+  module="$(q get "$comp" module)"
+  wdir="$SRC/$comp-$version"
+  dl="$(go mod download -json "$module@$version")"
+  dir="$("$PY" -c 'import json,sys;print(json.load(sys.stdin)["Dir"])' <<<"$dl")"
+  sum="$("$PY" -c 'import json,sys;print(json.load(sys.stdin)["Sum"])' <<<"$dl")"
+  rm -rf "$wdir"; cp -r "$dir" "$wdir"; chmod -R u+w "$wdir"; cd "$wdir"
+  for r in $(q drop-replaces "$comp"); do go mod edit -dropreplace "$r"; done
+  while IFS=$'\t' read -r name pkg; do
+    echo "--- go build $pkg (in a copy of $module@$version)"
+    GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-s -w $(q get "$comp" ldflags)" -o "$out/$name" "$pkg"
+  done < <(q binaries "$comp")
+  printf '%s@%s %s\n' "$module" "$version" "$sum" >"$out/.source"
 }
 
 build_install() {
@@ -171,7 +197,8 @@ build_component() {
   fi
   log "$comp $version: building (log: $log)"
   tmp="$dir.tmp.$$"; rm -rf "$tmp"; mkdir -p "$tmp"
-  if ! ( set -euo pipefail; "build_$(tr - _ <<<"$kind")" "$comp" "$version" "$tmp" ) >"$log" 2>&1; then
+  local toolchain; toolchain="$(q get "$comp" toolchain)"
+  if ! ( set -euo pipefail; export GOTOOLCHAIN="${toolchain:-$GOTOOLCHAIN}"; "build_$(tr - _ <<<"$kind")" "$comp" "$version" "$tmp" ) >"$log" 2>&1; then
     tail -n 25 "$log" >&2
     rm -rf "$tmp"
     die "build of $comp $version failed; full log: $log"
@@ -221,6 +248,14 @@ fetch_crds() {
   TIMINGS[crds]="$(elapsed "$start")"
   log "crds: manifest $LLM_PLATFORM_CACHE/lab/crds.json"
 }
+
+# A group name (lab/versions.yml `group:`, default lab) stands for its components.
+expanded=()
+for t in "${targets[@]}"; do
+  mapfile -t members < <(q group "$t")
+  if [[ "$t" != crds && ${#members[@]} -gt 0 && -n "${members[0]}" ]]; then expanded+=("${members[@]}"); else expanded+=("$t"); fi
+done
+targets=("${expanded[@]}")
 
 total="$(now)"
 for t in "${targets[@]}"; do

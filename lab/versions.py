@@ -5,6 +5,9 @@ Usage:
   versions.py components                      -> one component name per line
   versions.py get COMPONENT FIELD             -> scalar field (module, version, build, ldflags)
   versions.py extra-modules COMPONENT         -> one module per line
+  versions.py group NAME                      -> the components of a group (lab, living, ...)
+  versions.py replaces COMPONENT              -> old=new@version lines for a wrapper module
+  versions.py drop-replaces COMPONENT         -> one module path per line (module-copy builds)
   versions.py binaries COMPONENT              -> "name<TAB>package" per line
   versions.py version-check COMPONENT BINARY  -> "expect<TAB>arg1<TAB>arg2..." (empty: none)
   versions.py crd-modules                     -> "module@version" per line (unique)
@@ -38,6 +41,12 @@ def main(argv):
         print(data["go"]["min_version"])
     elif cmd == "get":
         print(comps[argv[1]].get(argv[2], ""))
+    elif cmd == "group":
+        print("\n".join(c for c, spec in comps.items() if spec.get("group", "lab") == argv[1]))
+    elif cmd == "replaces":
+        print("\n".join(comps[argv[1]].get("replaces", [])))
+    elif cmd == "drop-replaces":
+        print("\n".join(comps[argv[1]].get("drop_replaces", [])))
     elif cmd == "extra-modules":
         print("\n".join(comps[argv[1]].get("extra_modules", [])))
     elif cmd == "binaries":

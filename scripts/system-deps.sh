@@ -14,6 +14,9 @@ declare -A WANT=(
   [prometheus]=prometheus
   [node]=nodejs
   [npm]=npm
+  [redis-server]=redis-server
+  [unshare]=util-linux
+  [nsenter]=util-linux
 )
 missing=()
 for cmd in "${!WANT[@]}"; do
@@ -30,6 +33,9 @@ if ((${#missing[@]})); then
 fi
 # Debian's prometheus package starts a system instance on every interface where
 # systemd runs; tests start their own on 127.0.0.1 only, so keep that one off.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prometheus 2>/dev/null; then
-  systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
+# The same for redis-server (the living lab runs Argo CD's Redis as a pod process).
+for svc in prometheus redis-server; do
+  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet "$svc" 2>/dev/null; then
+    systemctl disable --now "$svc" >/dev/null 2>&1 || true
+  fi
+done

@@ -72,8 +72,8 @@ def _pid_files(args) -> dict[str, str]:
     cluster = os.path.join(args.state_dir, "kwok", "clusters", args.name, "pids")
     for path in sorted(glob.glob(os.path.join(cluster, "*.pid"))):
         files[os.path.basename(path)[:-4]] = path
-    for bridge in ("bridge-inner", "bridge-host"):
-        files[bridge] = os.path.join(args.state_dir, f"{bridge}.pid")
+    for proc in ("bridge-inner", "bridge-host", "runtime"):
+        files[proc] = os.path.join(args.state_dir, f"{proc}.pid")
     return files
 
 
@@ -93,6 +93,8 @@ def status(args) -> dict:
     wanted = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller",
               "bridge-inner", "bridge-host")
     out["healthy"] = out["netns"] and out["ready"] and all(out["processes"].get(c) for c in wanted)
+    # The pod runtime is restarted on its own (its pods restart with it); the control plane stays.
+    out["runtime"] = bool(out["processes"].get("runtime"))
     out["exists"] = out["netns"] or any(out["processes"].values()) or os.path.isdir(
         os.path.join(args.state_dir, "kwok", "clusters", args.name))
     return out
@@ -136,6 +138,15 @@ def stop(args) -> dict:
         pid = _read_pid(path)
         if os.path.exists(path) and not (pid and _ours(pid, args.state_dir)):
             os.unlink(path)
+    # The pod runtime first: it stops every backed pod within its grace period and unmounts
+    # the tmpfs that holds their secrets.
+    runtime_pid = _read_pid(os.path.join(args.state_dir, "runtime.pid"))
+    if runtime_pid and _ours(runtime_pid, args.state_dir):
+        result["killed"] += _terminate([runtime_pid], timeout=45.0)
+        result["changed"] = True
+    tmpfs = os.path.join(args.state_dir, "runtime", "tmpfs")
+    if os.path.ismount(tmpfs):
+        subprocess.run(["umount", "-l", tmpfs], check=False)
     if os.path.isdir(cluster_dir):
         cmd = [args.kwokctl, "delete", "cluster", "--name", args.name]
         if _netns_exists(args.netns):
@@ -153,7 +164,7 @@ def stop(args) -> dict:
         proc = subprocess.run(["ip", "netns", "pids", args.netns], capture_output=True, text=True, check=False)
         pids += [int(p) for p in proc.stdout.split() if p.isdigit()]
     killed = _terminate(sorted(set(pids)))
-    result["killed"] = killed
+    result["killed"] += killed
     result["changed"] = result["changed"] or bool(killed)
     for path in _pid_files(args).values():
         if os.path.exists(path):

@@ -1,0 +1,1 @@
+"""The living lab's pod runtime (see runtime.py and lab/README.md)."""

@@ -1,0 +1,68 @@
+"""python -m runtime (with lab/ on PYTHONPATH):
+
+  run --kubeconfig K --state-dir D --cache C --apiserver-port P   the runtime (inside the lab netns)
+  kwok-selector                                                   the jq query of kwok's pod stages
+  images                                                          the image map, one line an image
+  state --state-dir D                                             backed and simulated pods, from state.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+
+from . import images
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m runtime")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    run = sub.add_parser("run")
+    run.add_argument("--kubeconfig", required=True)
+    run.add_argument("--state-dir", required=True)
+    run.add_argument("--cache", required=True)
+    run.add_argument("--apiserver-port", type=int, required=True)
+    run.add_argument("--pidfile")
+    sub.add_parser("kwok-selector")
+    sub.add_parser("images")
+    state = sub.add_parser("state")
+    state.add_argument("--state-dir", required=True)
+    args = parser.parse_args(argv)
+
+    if args.cmd == "kwok-selector":
+        print(images.kwok_selector(images.load_map(), images.load_versions()))
+        return 0
+    if args.cmd == "images":
+        versions = images.load_versions()
+        for name, entry in images.load_map().items():
+            print("%-10s %s" % (name, images.entry_regex(entry, versions)))
+        return 0
+    if args.cmd == "state":
+        with open(os.path.join(args.state_dir, "state.json"), encoding="utf-8") as handle:
+            print(json.dumps(json.load(handle), indent=1))
+        return 0
+
+    from .runtime import Runtime
+
+    if args.pidfile:
+        with open(args.pidfile, "w", encoding="ascii") as handle:
+            handle.write(str(os.getpid()))
+
+    rt = Runtime(args.kubeconfig, args.state_dir, args.cache, args.apiserver_port)
+
+    def stop(signum, frame):
+        rt.log("signal %d: stopping every backed pod" % signum)
+        rt.shutdown()
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    rt.run()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

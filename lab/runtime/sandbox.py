@@ -1,0 +1,152 @@
+"""A container's filesystem and identity, then exec: run by the pod runtime as
+`unshare --mount --uts --propagation private -- python sandbox.py SPEC.json`.
+
+In its private mount namespace it builds the container root as an overlay of the image layer
+(images.yml `files`) over the host root, with a throw-away upper directory on tmpfs, so the
+container may create /app/config or /var/run/secrets without touching the host. Then it mounts
+/proc, /sys (read-only), /dev, the pod's /etc/hosts, /etc/resolv.conf, /etc/hostname and every
+volume at its mountPath (subPath, readOnly honoured), makes the named host paths traversable
+inside the container only, chroots, drops to the container's user and groups, and execs.
+Stdlib only; everything it mounts disappears with the namespace when the container exits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import sys
+
+libc = ctypes.CDLL(None, use_errno=True)
+MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
+
+
+def mount(source: str, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None) -> None:
+    rc = libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags, data.encode() if data else None)
+    if rc != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "mount %s on %s (%s): %s" % (source, target, fstype or "bind", os.strerror(err)))
+
+
+def bind(source: str, target: str, readonly: bool = False, recursive: bool = False) -> None:
+    mount(source, target, None, MS_BIND | (MS_REC if recursive else 0))
+    if readonly:
+        mount(source, target, None, MS_BIND | MS_REMOUNT | MS_RDONLY)
+
+
+def in_root(root: str, path: str, depth: int = 0) -> str:
+    """`path` resolved inside `root` the way the chrooted process will see it: symlinks are
+    followed relative to root (an absolute link restarts at root), never into the host."""
+    if depth > 40:
+        raise OSError(40, "too many symlinks resolving %s" % path)
+    current = root
+    parts = [p for p in path.split("/") if p and p != "."]
+    for i, part in enumerate(parts):
+        if part == "..":
+            current = os.path.dirname(current) if current != root else root
+            continue
+        candidate = os.path.join(current, part)
+        if os.path.islink(candidate):
+            target = os.readlink(candidate)
+            rest = "/".join(parts[i + 1 :])
+            base = target if target.startswith("/") else os.path.join(current[len(root) :] or "/", target)
+            return in_root(root, base + ("/" + rest if rest else ""), depth + 1)
+        current = candidate
+    return current
+
+
+def ensure_target(path: str, is_dir: bool) -> None:
+    if is_dir:
+        os.makedirs(path, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        if not os.path.exists(path):
+            open(path, "a").close()
+
+
+SKIP = {"proc", "sys", "dev", "tmp", "lost+found"}
+
+
+def overlay(lowers: list[str], target: str, scratch: str, name: str) -> None:
+    upper, work = os.path.join(scratch, "u-" + name), os.path.join(scratch, "w-" + name)
+    os.mkdir(upper)
+    os.mkdir(work)
+    os.makedirs(target, exist_ok=True)
+    mount("overlay", target, "overlay", 0, "lowerdir=%s,upperdir=%s,workdir=%s" % (":".join(lowers), upper, work))
+
+
+def build_root(spec: dict) -> str:
+    """A tmpfs root holding one overlay per top-level directory of the host (image layer over
+    host directory, upper on the tmpfs). One overlay over "/" itself is not possible: the image
+    layers and the scratch directory live below "/", and overlayfs refuses overlapping layers."""
+    base = spec["scratch"]
+    mount("tmpfs", base, "tmpfs", 0, "mode=0755")
+    root = os.path.join(base, "root")
+    os.mkdir(root)
+    layers = spec.get("layers", [])
+    tops = set()
+    for layer in layers:
+        tops.update(e for e in os.listdir(layer) if not e.startswith(".") and os.path.isdir(os.path.join(layer, e)))
+    for entry in sorted(os.listdir("/")):
+        host = os.path.join("/", entry)
+        if entry in SKIP:
+            os.makedirs(os.path.join(root, entry), exist_ok=True)
+        elif os.path.islink(host):
+            os.symlink(os.readlink(host), os.path.join(root, entry))
+        elif os.path.isdir(host):
+            lowers = [os.path.join(layer, entry) for layer in layers if os.path.isdir(os.path.join(layer, entry))]
+            overlay([*lowers, host], os.path.join(root, entry), base, entry)
+    for entry in sorted(tops - set(os.listdir("/"))):
+        lowers = [os.path.join(layer, entry) for layer in layers if os.path.isdir(os.path.join(layer, entry))]
+        overlay(lowers, os.path.join(root, entry), base, entry)
+    bind("/proc", os.path.join(root, "proc"), recursive=True)
+    bind("/sys", os.path.join(root, "sys"), readonly=True, recursive=True)
+    bind("/dev", os.path.join(root, "dev"), recursive=True)
+    tmp = os.path.join(root, "tmp")
+    mount("tmpfs", tmp, "tmpfs", 0, "mode=1777")
+    for m in spec.get("mounts", []):
+        target = in_root(root, m["path"])
+        is_dir = os.path.isdir(m["source"])
+        ensure_target(target, is_dir)
+        bind(m["source"], target, readonly=m.get("readOnly", False))
+    for path in spec.get("traverse", []):
+        parts = [p for p in path.split("/") if p]
+        for n in range(1, len(parts) + 1):
+            walk = in_root(root, "/" + "/".join(parts[:n]))
+            if os.path.isdir(walk) and not os.stat(walk).st_mode & 0o001:
+                os.chmod(walk, os.stat(walk).st_mode | 0o001)
+    return root
+
+
+def main(spec_path: str) -> None:
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    root = build_root(spec)
+    if spec.get("hostname"):
+        name = spec["hostname"].encode()
+        if libc.sethostname(name, len(name)) != 0:
+            raise OSError(ctypes.get_errno(), "sethostname")
+    os.chroot(root)
+    os.chdir(spec.get("workdir") or "/")
+    uid, gid = spec.get("uid"), spec.get("gid")
+    groups = spec.get("groups", [])
+    if uid is not None:
+        os.setgroups(groups)
+        os.setgid(gid if gid is not None else uid)
+        os.setuid(uid)
+    os.umask(0o022)
+    env = spec["env"]
+    argv = spec["argv"]
+    try:
+        os.execvpe(argv[0], argv, env)
+    except OSError as exc:
+        print("lab runtime: cannot exec %r in the container: %s" % (argv[0], exc), file=sys.stderr)
+        os._exit(127)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1])
+    except OSError as exc:
+        print("lab runtime: container setup failed: %s" % exc, file=sys.stderr)
+        os._exit(126)
