@@ -222,7 +222,7 @@ fetch_crds() {
   dirs="$LLM_PLATFORM_CACHE/lab/crd-dirs.json"
   manifest="$LLM_PLATFORM_CACHE/lab/crds.json"
   key="$(cat "${LAB_VERSIONS_FILE:-$LAB_DIR/versions.yml}" "$LAB_DIR/versions.py" | sha256sum | cut -c1-16)"
-  if [[ $FORCE -eq 0 && -f "$manifest" && "$(cat "$manifest.key" 2>/dev/null)" == "$key" ]] \
+  if [[ $FORCE -eq 0 && -f "$manifest" && -f "$LLM_PLATFORM_CACHE/lab/mirrors.json" && "$(cat "$manifest.key" 2>/dev/null)" == "$key" ]] \
     && "$PY" -c 'import json,os,sys; sys.exit(0 if all(os.path.isfile(f["path"]) for c in json.load(open(sys.argv[1]))["crds"] for f in c["files"]) else 1)' "$manifest"; then
     TIMINGS[crds]="$(elapsed "$start") (cached)"
     log "crds: reusing manifest $manifest"
@@ -233,7 +233,7 @@ fetch_crds() {
     local first=1
     while read -r mv; do
       local d
-      if ! d="$(cd "$SRC" && go mod download -json "$mv" 2>>"$log" | "$PY" -c 'import json,sys;d=json.load(sys.stdin);print(d.get("Dir") or "")')" || [[ -z "$d" ]]; then
+      if ! d="$(cd "$SRC" && GOTOOLCHAIN="$(q max-toolchain)" go mod download -json "$mv" 2>>"$log" | "$PY" -c 'import json,sys;d=json.load(sys.stdin);print(d.get("Dir") or "")')" || [[ -z "$d" ]]; then
         die "go mod download $mv failed; log: $log"
       fi
       [[ $first -eq 1 ]] || echo ","
@@ -244,6 +244,7 @@ fetch_crds() {
   } >"$dirs.tmp"
   mv "$dirs.tmp" "$dirs"
   q crd-manifest "$dirs" "$manifest"
+  q mirror-manifest "$dirs" "$LLM_PLATFORM_CACHE/lab/mirrors.json"
   echo "$key" >"$manifest.key"
   TIMINGS[crds]="$(elapsed "$start")"
   log "crds: manifest $LLM_PLATFORM_CACHE/lab/crds.json"

@@ -6,12 +6,14 @@ Usage:
   versions.py get COMPONENT FIELD             -> scalar field (module, version, build, ldflags)
   versions.py extra-modules COMPONENT         -> one module per line
   versions.py group NAME                      -> the components of a group (lab, living, ...)
+  versions.py max-toolchain                   -> the newest GOTOOLCHAIN a component pins (downloads need it)
   versions.py replaces COMPONENT              -> old=new@version lines for a wrapper module
   versions.py drop-replaces COMPONENT         -> one module path per line (module-copy builds)
   versions.py binaries COMPONENT              -> "name<TAB>package" per line
   versions.py version-check COMPONENT BINARY  -> "expect<TAB>arg1<TAB>arg2..." (empty: none)
   versions.py crd-modules                     -> "module@version" per line (unique)
   versions.py crd-manifest DIRS_JSON OUT      -> write the CRD manifest (absolute file paths)
+  versions.py mirror-manifest DIRS_JSON OUT   -> write the mirrors manifest {dest: {src, edits, source, override}}
 """
 
 import hashlib
@@ -31,6 +33,14 @@ def load():
         return yaml.safe_load(fh)
 
 
+def mirror_module(data, mirror):
+    """{module, version} of a mirrors entry (its own, or its lab component's)."""
+    if "component" in mirror:
+        comp = data["components"][mirror["component"]]
+        return {"module": comp["module"], "version": comp["version"]}
+    return {"module": mirror["module"], "version": mirror["version"]}
+
+
 def main(argv):
     data = load()
     comps = data["components"]
@@ -43,6 +53,9 @@ def main(argv):
         print(comps[argv[1]].get(argv[2], ""))
     elif cmd == "group":
         print("\n".join(c for c, spec in comps.items() if spec.get("group", "lab") == argv[1]))
+    elif cmd == "max-toolchain":
+        chains = sorted({c["toolchain"] for c in comps.values() if c.get("toolchain")}, key=lambda t: [int(x) for x in t[2:].split(".")])
+        print(chains[-1] if chains else "local")
     elif cmd == "replaces":
         print("\n".join(comps[argv[1]].get("replaces", [])))
     elif cmd == "drop-replaces":
@@ -58,11 +71,29 @@ def main(argv):
             print("\t".join([spec["expect"], *spec["version_cmd"]]))
     elif cmd == "crd-modules":
         seen = []
-        for crd in data["crds"]:
-            mv = f"{crd['module']}@{crd['version']}"
+        for entry in data["crds"] + [mirror_module(data, m) for m in data.get("mirrors", [])]:
+            mv = f"{entry['module']}@{entry['version']}"
             if mv not in seen:
                 seen.append(mv)
         print("\n".join(seen))
+    elif cmd == "mirror-manifest":
+        with open(argv[1], encoding="utf-8") as fh:
+            dirs = json.load(fh)
+        out = {}
+        for m in data.get("mirrors", []):
+            mod = mirror_module(data, m)
+            src = os.path.join(dirs[f"{mod['module']}@{mod['version']}"], m["path"])
+            if not os.path.isdir(src):
+                sys.exit(f"ERROR: mirror path {m['path']} missing from {mod['module']}@{mod['version']}")
+            out[m["dest"]] = {
+                "src": src,
+                "module_dir": dirs[f"{mod['module']}@{mod['version']}"],
+                "edits": m.get("edits", {}),
+                "source": m["source"],
+                "override": m["override"],
+            }
+        with open(argv[2], "w", encoding="utf-8") as fh:
+            json.dump(out, fh, indent=2)
     elif cmd == "crd-manifest":
         with open(argv[1], encoding="utf-8") as fh:
             dirs = json.load(fh)
@@ -83,17 +114,19 @@ def main(argv):
                     if doc.get("kind") != "CustomResourceDefinition":
                         continue
                     spec = doc["spec"]
-                    entries.append({
-                        "path": path,
-                        "source": f"{crd['module']}@{crd['version']}#{digest}",
-                        "crd": doc["metadata"]["name"],
-                        "group": spec["group"],
-                        "kind": spec["names"]["kind"],
-                        "plural": spec["names"]["plural"],
-                        "scope": spec["scope"],
-                        "served": [v["name"] for v in spec["versions"] if v.get("served")],
-                        "storage": next(v["name"] for v in spec["versions"] if v.get("storage")),
-                    })
+                    entries.append(
+                        {
+                            "path": path,
+                            "source": f"{crd['module']}@{crd['version']}#{digest}",
+                            "crd": doc["metadata"]["name"],
+                            "group": spec["group"],
+                            "kind": spec["names"]["kind"],
+                            "plural": spec["names"]["plural"],
+                            "scope": spec["scope"],
+                            "served": [v["name"] for v in spec["versions"] if v.get("served")],
+                            "storage": next(v["name"] for v in spec["versions"] if v.get("storage")),
+                        }
+                    )
             out.append({"name": crd["name"], "module": crd["module"], "version": crd["version"], "files": entries})
         with open(argv[2], "w", encoding="utf-8") as fh:
             json.dump({"crds": out}, fh, indent=2)

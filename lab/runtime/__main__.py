@@ -1,14 +1,16 @@
 """python -m runtime (with lab/ on PYTHONPATH):
 
-  run --kubeconfig K --state-dir D --cache C --apiserver-port P   the runtime (inside the lab netns)
-  kwok-selector                                                   the jq query of kwok's pod stages
-  images                                                          the image map, one line an image
-  state --state-dir D                                             backed and simulated pods, from state.json
+run --kubeconfig K --state-dir D --cache C --apiserver-port P   the runtime (inside the lab netns)
+kwok-selector                                                   the jq query of kwok's pod stages
+images                                                          the image map, one line an image
+state --state-dir D                                             backed and simulated pods, from state.json
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
+import hashlib
 import json
 import os
 import signal
@@ -26,8 +28,10 @@ def main(argv: list[str]) -> int:
     run.add_argument("--cache", required=True)
     run.add_argument("--apiserver-port", type=int, required=True)
     run.add_argument("--pidfile")
+    run.add_argument("--recipe", default="", help="what the runtime was started from (lab_ctl stop-runtime compares it)")
     sub.add_parser("kwok-selector")
     sub.add_parser("images")
+    sub.add_parser("recipe")
     state = sub.add_parser("state")
     state.add_argument("--state-dir", required=True)
     args = parser.parse_args(argv)
@@ -40,6 +44,17 @@ def main(argv: list[str]) -> int:
         for name, entry in images.load_map().items():
             print("%-10s %s" % (name, images.entry_regex(entry, versions)))
         return 0
+    if args.cmd == "recipe":
+        digest = hashlib.sha256()
+        lab = os.path.dirname(images.HERE)
+        for path in sorted(glob.glob(os.path.join(images.HERE, "*.py"))) + [
+            os.path.join(images.HERE, "images.yml"),
+            os.path.join(lab, "versions.yml"),
+        ]:
+            with open(path, "rb") as handle:
+                digest.update(handle.read())
+        print(digest.hexdigest())
+        return 0
     if args.cmd == "state":
         with open(os.path.join(args.state_dir, "state.json"), encoding="utf-8") as handle:
             print(json.dumps(json.load(handle), indent=1))
@@ -50,6 +65,9 @@ def main(argv: list[str]) -> int:
     if args.pidfile:
         with open(args.pidfile, "w", encoding="ascii") as handle:
             handle.write(str(os.getpid()))
+    os.makedirs(args.state_dir, exist_ok=True)
+    with open(os.path.join(args.state_dir, "recipe"), "w", encoding="ascii") as handle:
+        handle.write(args.recipe)
 
     rt = Runtime(args.kubeconfig, args.state_dir, args.cache, args.apiserver_port)
 

@@ -12,6 +12,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 LAB = os.path.dirname(HERE)
 DIGEST = r"(@sha256:[0-9a-f]{64})?"
+LAYER_FORMAT = "layer-format-2:"  # bump when build_layer lays files out differently
 
 
 def load_versions() -> dict:
@@ -30,7 +31,8 @@ def _tags(entry: dict, versions: dict) -> list[str] | None:
     if tags == "any":
         return None
     if isinstance(tags, str) and tags.startswith("component:"):
-        return [versions["components"][tags.split(":", 1)[1]]["version"]]
+        version = versions["components"][tags.split(":", 1)[1]]["version"]
+        return [version, version.removeprefix("v")]  # images tag releases with or without the v
     return [str(t) for t in tags]
 
 
@@ -82,6 +84,17 @@ def binary_path(cache: str, versions: dict, name: str) -> str:
     raise KeyError("no lab component builds a binary named %r (lab/versions.yml)" % name)
 
 
+def host_path(path: str) -> str:
+    """An image path as it lands on this host's root: a first component that is a symlink here
+    (merged /usr: /bin -> usr/bin) is replaced by its target, so the file is seen at `path`."""
+    parts = path.lstrip("/").split("/", 1)
+    top = os.path.join("/", parts[0])
+    if len(parts) == 2 and os.path.islink(top):
+        target = os.readlink(top)
+        return "/" + os.path.join(target.lstrip("/"), parts[1])
+    return path
+
+
 def _escape_module(path: str) -> str:
     """The Go module cache's case encoding (an upper-case letter becomes !<lower>)."""
     return "".join("!" + c.lower() if c.isupper() else c for c in path)
@@ -92,14 +105,14 @@ def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_pref
     Binaries are hard-linked when possible (same filesystem), else copied; the layer is rebuilt
     only when its recipe changes."""
     layer = os.path.join(dest, name)
-    recipe = repr(sorted(entry.items())) + repr(versions.get("components", {}))
+    recipe = LAYER_FORMAT + repr(sorted(entry.items())) + repr(versions.get("components", {}))
     stamp = os.path.join(layer, ".recipe")
     if os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == recipe:  # noqa: SIM115
         return layer
     shutil.rmtree(layer, ignore_errors=True)
     os.makedirs(layer)
     for path, src in (entry.get("files") or {}).items():
-        target = os.path.join(layer, path.lstrip("/"))
+        target = os.path.join(layer, host_path(path).lstrip("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if "link" in src:
             os.symlink(src["link"], target)
@@ -126,10 +139,10 @@ def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_pref
             os.link(os.path.realpath(origin), target)
         except OSError:
             shutil.copy2(origin, target)
-        os.chmod(target, 0o755)
+        os.chmod(target, 0o755)  # noqa: S103 - image files are world-readable, as in any image
     for spec in entry.get("dirs") or []:
         path, _, mode = spec.partition(":")
-        target = os.path.join(layer, path.lstrip("/"))
+        target = os.path.join(layer, host_path(path).lstrip("/"))
         os.makedirs(target, exist_ok=True)
         os.chmod(target, 0o1777 if mode == "tmp" else 0o777)
     if entry.get("users"):
@@ -139,7 +152,7 @@ def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_pref
         with open(os.path.join(layer, "etc", "passwd"), "w", encoding="utf-8") as handle:
             handle.write(passwd.rstrip("\n") + "\n" + "\n".join(entry["users"]) + "\n")
         os.chmod(os.path.join(layer, "etc", "passwd"), 0o644)
-    os.chmod(layer, 0o755)
+    os.chmod(layer, 0o755)  # noqa: S103 - every container user traverses its image layer
     with open(stamp, "w", encoding="utf-8") as handle:
         handle.write(recipe)
     return layer

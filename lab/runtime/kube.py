@@ -109,7 +109,11 @@ class Client:
             raise
 
     def patch(self, path: str, body, kind: str = "merge"):
-        types = {"merge": "application/merge-patch+json", "strategic": "application/strategic-merge-patch+json", "json": "application/json-patch+json"}
+        types = {
+            "merge": "application/merge-patch+json",
+            "strategic": "application/strategic-merge-patch+json",
+            "json": "application/json-patch+json",
+        }
         return self.request("PATCH", path, body, content_type=types[kind])
 
     def apply(self, path: str, obj: dict, manager: str = "llm-platform-lab-runtime"):

@@ -83,7 +83,9 @@ def resolve_env(rt, pod: dict, c: dict, entry: dict, pod_ip: str, host_ip: str) 
         if "fieldRef" in vf:
             env[var["name"]] = volumes.field_ref(pod, vf["fieldRef"]["fieldPath"], pod_ip, host_ip)
         elif "resourceFieldRef" in vf:
-            env[var["name"]] = volumes.resource_field(pod, dict(vf["resourceFieldRef"], containerName=vf["resourceFieldRef"].get("containerName", c["name"])))
+            env[var["name"]] = volumes.resource_field(
+                pod, dict(vf["resourceFieldRef"], containerName=vf["resourceFieldRef"].get("containerName", c["name"]))
+            )
         else:
             kind = "configMapKeyRef" if "configMapKeyRef" in vf else "secretKeyRef"
             ref = vf[kind]

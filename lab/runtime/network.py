@@ -12,13 +12,14 @@
 - DNS: a resolver on 127.0.0.10 answers <svc>.<ns>.svc.cluster.local (ClusterIP, or the Ready
   pods of a headless Service), <hostname>.<subdomain>.<ns>.svc.cluster.local and
   <a-b-c-d>.<ns>.pod.cluster.local; anything else is NXDOMAIN (nothing is forwarded).
-- Forwards: a program that can only bind the wildcard listens on a free local port and
-  <pod IP>:<container port> is forwarded to it.
+- Binds: every backed process shares this namespace, so its wildcard binds are turned into
+  binds of its pod IP (bindfix.py); nothing else needs a port of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import itertools
 import socket
@@ -91,7 +92,7 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 async def splice(client_r, client_w, host: str, port: int) -> None:
     try:
         up_r, up_w = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=10)
-    except (OSError, asyncio.TimeoutError):
+    except (TimeoutError, OSError):
         client_w.close()
         return
     await asyncio.gather(_pipe(client_r, up_w), _pipe(up_r, client_w))
@@ -109,7 +110,6 @@ class Network:
         self.thread = threading.Thread(target=self.loop.run_forever, name="network", daemon=True)
         self.services: dict[tuple[str, int], asyncio.AbstractServer] = {}
         self.service_keys: dict[str, set[tuple[str, int]]] = {}
-        self.forwards: dict[tuple[str, int], asyncio.AbstractServer] = {}
         self._rr = itertools.count()
 
     def start(self) -> None:
@@ -154,34 +154,6 @@ class Network:
             return
         await splice(reader, writer, *target)
 
-    # ------------------------------------------------------------------ forwards
-    def forward(self, pod_ip: str, port: int, local_port: int) -> None:
-        self.call(self._forward(pod_ip, port, local_port))
-
-    async def _forward(self, pod_ip: str, port: int, local_port: int) -> None:
-        old = self.forwards.pop((pod_ip, port), None)
-        if old:
-            old.close()
-        self.forwards[(pod_ip, port)] = await asyncio.start_server(
-            lambda r, w: splice(r, w, "127.0.0.1", local_port), pod_ip, port, reuse_address=True
-        )
-
-    def unforward_ports(self, pod_ip: str, ports: list[int]) -> None:
-        async def close():
-            for port in ports:
-                server = self.forwards.pop((pod_ip, port), None)
-                if server:
-                    server.close()
-
-        self.call(close())
-
-    def unforward(self, pod_ip: str) -> None:
-        async def close():
-            for addr in [a for a in self.forwards if a[0] == pod_ip]:
-                self.forwards.pop(addr).close()
-
-        self.call(close())
-
     # ------------------------------------------------------------------ DNS
     async def _start_dns(self) -> None:
         loop = asyncio.get_running_loop()
@@ -200,7 +172,7 @@ class Network:
             writer.close()
 
     def answer(self, query: bytes) -> bytes:
-        qid, flags, qdcount = struct.unpack("!HHH", query[:6])
+        qid, flags, _qdcount = struct.unpack("!HHH", query[:6])
         pos, labels = 12, []
         while query[pos]:
             n = query[pos]
@@ -231,7 +203,5 @@ class _DnsUdp(asyncio.DatagramProtocol):
         self.transport = transport
 
     def datagram_received(self, data, addr):
-        try:
+        with contextlib.suppress(struct.error, IndexError, UnicodeError):
             self.transport.sendto(self.net.answer(data), addr)
-        except (struct.error, IndexError, UnicodeError):
-            pass

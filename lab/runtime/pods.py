@@ -4,6 +4,7 @@ startup/readiness/liveness probes, graceful termination, the final delete)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import http.client
 import json
@@ -17,15 +18,20 @@ import sys
 import threading
 import time
 
+from . import bindfix, volumes
 from . import launch as launchmod
-from . import volumes
 
 SANDBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox.py")
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET = 10.0, 300.0, 600.0
+EXEC_PROBE = (
+    "import os,sys;"
+    "env=dict(e.split('=',1) for e in open('/proc/%s/environ' % sys.argv[1]).read().split(chr(0)) if '=' in e);"
+    "os.execvpe(sys.argv[2], sys.argv[2:], env)"
+)
 
 
 def now() -> str:
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class Probe:
@@ -61,7 +67,6 @@ class Container:
         self.readiness = Probe(spec.get("readinessProbe"))
         self.liveness = Probe(spec.get("livenessProbe"))
         self.ready = False
-        self.port_map: dict[int, int] = {}
         self.log_thread: threading.Thread | None = None
         self.kill_reason = ""
         self.notes: list[str] = []
@@ -92,6 +97,7 @@ class PodWorker(threading.Thread):
         self.stopping = False
         self.wake = threading.Event()
         self.start_time = now()
+        self.ports: set[int] = set()  # the pod's own ports (its loopback: bindfix.py)
 
     # ------------------------------------------------------------------ lifecycle
     def run(self) -> None:
@@ -114,7 +120,7 @@ class PodWorker(threading.Thread):
                 self._push_status()
                 self.wake.wait(0.5)
                 self.wake.clear()
-        except Exception as exc:  # noqa: BLE001 - a worker must never take the runtime down
+        except Exception as exc:
             self.rt.log("pod %s/%s: worker failed: %r" % (self.ns, self.pod_name, exc))
             import traceback
 
@@ -136,11 +142,13 @@ class PodWorker(threading.Thread):
         with open(os.path.join(self.dir, "etc", "hosts"), "w", encoding="utf-8") as handle:
             handle.write("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s %s\n" % (self.ip, fqdn, hostname))
         with open(os.path.join(self.dir, "etc", "resolv.conf"), "w", encoding="utf-8") as handle:
-            handle.write("search %s.svc.cluster.local svc.cluster.local cluster.local\nnameserver %s\noptions ndots:5\n" % (self.ns, self.rt.dns_ip))
+            handle.write(
+                "search %s.svc.cluster.local svc.cluster.local cluster.local\nnameserver %s\noptions ndots:5\n" % (self.ns, self.rt.dns_ip)
+            )
         with open(os.path.join(self.dir, "etc", "hostname"), "w", encoding="utf-8") as handle:
             handle.write(hostname + "\n")
         for d in (self.dir, os.path.join(self.dir, "etc")):
-            os.chmod(d, 0o755)
+            os.chmod(d, 0o755)  # noqa: S103 - /etc/hosts and resolv.conf are read by the pod's user
         self.rt.publish_debug_objects(self)
         self._push_status(force=True)
 
@@ -158,16 +166,13 @@ class PodWorker(threading.Thread):
         for c in everything:
             if c.proc:
                 c.proc.wait()
-        self.rt.net.unforward(self.ip)
         self.rt.ipam.release(self.ip)
         shutil.rmtree(self.dir, ignore_errors=True)
         shutil.rmtree(self.rt.secret_dir(self.pod), ignore_errors=True)
 
     def _signal(self, c: Container, sig: int) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(c.proc.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     # ------------------------------------------------------------------ stepping
     def _step(self) -> None:
@@ -252,21 +257,23 @@ class PodWorker(threading.Thread):
         spec["scratch"] = scratch
         spec_path = os.path.join(self.rt.secret_dir(self.pod), "spec-%s.json" % c.name)
         os.makedirs(os.path.dirname(spec_path), exist_ok=True)
-        volumes.dump_json(spec_path, spec)
         log_dir = os.path.join(self.dir, "logs", c.name)
         os.makedirs(log_dir, exist_ok=True)
         log_path = os.path.join(log_dir, "%d.log" % c.restarts)
+        ours, theirs = bindfix.channel()
+        spec["bindfix_fd"] = theirs.fileno()
+        volumes.dump_json(spec_path, spec)
         proc = subprocess.Popen(
             ["unshare", "--mount", "--uts", "--propagation", "private", "--", sys.executable, SANDBOX, spec_path],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
+            pass_fds=(theirs.fileno(),),
         )
+        theirs.close()
+        threading.Thread(target=self._supervise_binds, args=(ours,), daemon=True).start()
         c.proc = proc
-        c.port_map = dict(launch.forwards)
-        for pod_port, local in launch.forwards:
-            self.rt.net.forward(self.ip, pod_port, local)
         c.started_at = time.time()
         c.state = {"running": {"startedAt": now()}}
         c.kill_reason = ""
@@ -278,17 +285,29 @@ class PodWorker(threading.Thread):
         self.rt.update_logs_object(self, c, log_path)
         self.rt.event(self.pod, "Normal", "Started", "Started container %s (lab runtime: %s)" % (c.name, found[0]))
 
+    def _supervise_binds(self, chan) -> None:
+        listener = bindfix.receive_listener(chan)
+        chan.close()
+        if listener is not None:
+            bindfix.Supervisor(listener, self.ip, self.rt.log, self.ports).start()
+
     def _exited(self, c: Container, code: int, policy: str) -> None:
         if c.log_thread:
             c.log_thread.join(timeout=2)
         signalled = code < 0
         exit_code = 128 - code if signalled else code
         reason = c.kill_reason or ("Completed" if exit_code == 0 else "Error")
-        c.state = {"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": _iso(c.started_at), "finishedAt": now(), "containerID": self._cid(c)}}
+        c.state = {
+            "terminated": {
+                "exitCode": exit_code,
+                "reason": reason,
+                "startedAt": _iso(c.started_at),
+                "finishedAt": now(),
+                "containerID": self._cid(c),
+            }
+        }
         c.proc = None
         c.ready = False
-        if c.port_map:
-            self.rt.net.unforward_ports(self.ip, list(c.port_map))
         if c.init and not c.sidecar and exit_code == 0:
             c.done = True
             return
@@ -301,7 +320,12 @@ class PodWorker(threading.Thread):
         c.retry_at = time.time() + c.backoff
         c.last_state = c.state
         c.restarts += 1
-        c.state = {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off %ds restarting failed container=%s pod=%s_%s" % (c.backoff, c.name, self.pod_name, self.ns)}}
+        c.state = {
+            "waiting": {
+                "reason": "CrashLoopBackOff",
+                "message": "back-off %ds restarting failed container=%s pod=%s_%s" % (c.backoff, c.name, self.pod_name, self.ns),
+            }
+        }
         self.rt.event(self.pod, "Warning", "BackOff", "Back-off restarting failed container %s" % c.name)
 
     def _cid(self, c: Container) -> str:
@@ -343,7 +367,9 @@ class PodWorker(threading.Thread):
                 c.kill_reason = "Error"
                 self.rt.event(self.pod, "Normal", "Killing", "Container %s failed %s probe, will be restarted" % (c.name, kind.lower()))
                 self._signal(c, signal.SIGTERM)
-                threading.Timer(float(self.pod["spec"].get("terminationGracePeriodSeconds", 30)), self._signal_if_running, (c, c.proc)).start()
+                threading.Timer(
+                    float(self.pod["spec"].get("terminationGracePeriodSeconds", 30)), self._signal_if_running, (c, c.proc)
+                ).start()
 
     def _signal_if_running(self, c: Container, proc) -> None:
         if c.proc is proc and c.running():
@@ -378,8 +404,27 @@ class PodWorker(threading.Thread):
                 with socket.create_connection((self.ip, port), timeout=timeout):
                     return True, ""
             if "exec" in spec:
-                uid = launchmod.identity(self.pod, c.spec, self.rt.images.lookup(c.spec["image"])[1])[0]
-                cmd = ["nsenter", "--target", str(c.proc.pid), "--mount", "--root", "--wd", "-S", str(uid), "-G", str(uid), "--", *spec["exec"]["command"]]
+                uid, gid, _ = launchmod.identity(self.pod, c.spec, self.rt.images.lookup(c.spec["image"])[1])
+                # In the container's filesystem, as its user, with its environment (read from
+                # /proc by the probe process itself, so no value ever appears in an argv).
+                cmd = [
+                    "nsenter",
+                    "--target",
+                    str(c.proc.pid),
+                    "--mount",
+                    "--root",
+                    "--wd",
+                    "-S",
+                    str(uid),
+                    "-G",
+                    str(gid),
+                    "--",
+                    "python3",
+                    "-c",
+                    EXEC_PROBE,
+                    str(c.proc.pid),
+                    *spec["exec"]["command"],
+                ]
                 proc = subprocess.run(cmd, capture_output=True, timeout=max(timeout, 1), check=False)
                 return proc.returncode == 0, "command failed: exit %d: %s" % (proc.returncode, proc.stdout[-200:].decode(errors="replace"))
         except (OSError, http.client.HTTPException, ValueError, subprocess.TimeoutExpired) as exc:
@@ -415,7 +460,11 @@ class PodWorker(threading.Thread):
         def cond(kind: str, value: bool, reason: str = "") -> dict:
             status = "True" if value else "False"
             old = existing.get(kind, {})
-            out = {"type": kind, "status": status, "lastTransitionTime": old.get("lastTransitionTime") if old.get("status") == status else now()}
+            out = {
+                "type": kind,
+                "status": status,
+                "lastTransitionTime": old.get("lastTransitionTime") if old.get("status") == status else now(),
+            }
             if not value and reason:
                 out["reason"] = reason
             return out
@@ -451,7 +500,7 @@ class PodWorker(threading.Thread):
         try:
             self.rt.client.patch("/api/v1/namespaces/%s/pods/%s/status" % (self.ns, self.pod_name), {"status": status}, kind="strategic")
             self.last_status = comparable
-        except Exception as exc:  # noqa: BLE001 - retried on the next step
+        except Exception as exc:
             self.rt.log("pod %s/%s: status update failed: %s" % (self.ns, self.pod_name, exc))
 
     def summary(self) -> dict:
@@ -461,12 +510,15 @@ class PodWorker(threading.Thread):
             "uid": self.uid,
             "ip": self.ip,
             "phase": self.phase,
-            "containers": {c.name: {"pid": c.proc.pid if c.running() else None, "restarts": c.restarts, "ready": c.ready, "notes": c.notes} for c in self.init + self.main},
+            "containers": {
+                c.name: {"pid": c.proc.pid if c.running() else None, "restarts": c.restarts, "ready": c.ready, "notes": c.notes}
+                for c in self.init + self.main
+            },
         }
 
 
 def _iso(t: float) -> str:
-    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _insecure():
@@ -509,7 +561,7 @@ def _copy_logs(proc: subprocess.Popen, path: str) -> None:
 
 
 def _cri(stream: str, line: bytes, tag: str) -> bytes:
-    ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    ts = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return ("%s %s %s " % (ts, stream, tag)).encode() + line + b"\n"
 
 

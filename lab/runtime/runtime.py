@@ -10,6 +10,7 @@ processes. Pods it does not back stay kwok's. Runs inside the lab's network name
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
@@ -110,7 +111,12 @@ class Runtime:
     def _layer(self, name: str, entry: dict) -> str:
         if name not in self._layers:
             self._layers[name] = imagesmod.build_layer(
-                name, entry, self.images.versions, self.cache_dir, lambda: self.litellm_info()["prefix"], os.path.join(self.state_dir, "layers")
+                name,
+                entry,
+                self.images.versions,
+                self.cache_dir,
+                lambda: self.litellm_info()["prefix"],
+                os.path.join(self.state_dir, "layers"),
             )
         return self._layers[name]
 
@@ -123,14 +129,26 @@ class Runtime:
             prefix = litellm_install.ensure()
             kit = litellm_install.find_kit()
             info = {"prefix": prefix, "kind": "kit" if kit else "pip", "kit": kit, "env": {}}
-            keep = ("PRISMA_", "CHECKPOINT_DISABLE", "LITELLM_OFFLINE_MODE", "LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_PRISMA_COMMAND_TIMEOUT", "STORE_MODEL_IN_DB")
-            out = subprocess.run(["bash", "-c", '. "$1/env.sh" && env -0', "_", prefix], capture_output=True, check=True, env={"PATH": os.environ["PATH"]}).stdout
+            keep = (
+                "PRISMA_",
+                "CHECKPOINT_DISABLE",
+                "LITELLM_OFFLINE_MODE",
+                "LITELLM_LOCAL_MODEL_COST_MAP",
+                "LITELLM_PRISMA_COMMAND_TIMEOUT",
+                "STORE_MODEL_IN_DB",
+            )
+            out = subprocess.run(
+                ["bash", "-c", '. "$1/env.sh" && env -0', "_", prefix], capture_output=True, check=True, env={"PATH": os.environ["PATH"]}
+            ).stdout
             for item in out.split(b"\0"):
                 key, _, value = item.decode().partition("=")
                 if key.startswith(keep):
                     info["env"][key] = value
             site = subprocess.run(
-                [os.path.join(prefix, "venv", "bin", "python"), "-c", "import litellm,os;print(os.path.dirname(litellm.__file__))"], capture_output=True, text=True, check=True
+                [os.path.join(prefix, "venv", "bin", "python"), "-c", "import litellm,os;print(os.path.dirname(litellm.__file__))"],
+                capture_output=True,
+                text=True,
+                check=True,
             ).stdout.strip()
             info["migration_script"] = os.path.join(site, "proxy", "prisma_migration.py")
             self._litellm = info
@@ -161,7 +179,7 @@ class Runtime:
 
     def event(self, pod: dict, kind: str, reason: str, message: str) -> None:
         ns = pod["metadata"]["namespace"]
-        ts = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        ts = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         body = {
             "apiVersion": "events.k8s.io/v1",
             "kind": "Event",
@@ -173,12 +191,16 @@ class Runtime:
             "reason": reason,
             "type": kind,
             "note": message[:1000],
-            "regarding": {"kind": "Pod", "namespace": ns, "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"], "apiVersion": "v1"},
+            "regarding": {
+                "kind": "Pod",
+                "namespace": ns,
+                "name": pod["metadata"]["name"],
+                "uid": pod["metadata"]["uid"],
+                "apiVersion": "v1",
+            },
         }
-        try:
+        with contextlib.suppress(Exception):  # events are best effort, as the kubelet's are
             self.client.request("POST", "/apis/events.k8s.io/v1/namespaces/%s/events" % ns, body)
-        except Exception:  # noqa: BLE001, S110 - events are best effort, as the kubelet's are
-            pass
 
     def _owner(self, worker: PodWorker) -> list[dict]:
         return [{"apiVersion": "v1", "kind": "Pod", "name": worker.pod_name, "uid": worker.uid}]
@@ -272,7 +294,11 @@ class Runtime:
                 host, sub, ns = parts[0], parts[1], parts[2]
                 for pod in self.cache.list("pods", ns):
                     spec = pod["spec"]
-                    if spec.get("subdomain") == sub and (spec.get("hostname") or pod["metadata"]["name"]) == host and (pod.get("status") or {}).get("podIP"):
+                    if (
+                        spec.get("subdomain") == sub
+                        and (spec.get("hostname") or pod["metadata"]["name"]) == host
+                        and (pod.get("status") or {}).get("podIP")
+                    ):
                         return [pod["status"]["podIP"]]
                 return None
             svc_name, ns = parts[0], parts[1]
@@ -298,7 +324,7 @@ class Runtime:
             name = "pvc-" + pvc["metadata"]["uid"]
             path = os.path.join(self.state_dir, "volumes", name)
             os.makedirs(path, exist_ok=True)
-            os.chmod(path, 0o777)
+            os.chmod(path, 0o777)  # noqa: S103 - a fresh volume is writable by the pod's user, like a new disk
             pv = {
                 "apiVersion": "v1",
                 "kind": "PersistentVolume",
@@ -372,7 +398,12 @@ class Runtime:
     def write_state(self) -> None:
         with self.workers_lock:
             backed = [w.summary() for w in self.workers.values()]
-        state = {"time": time.time(), "pid": os.getpid(), "backed": sorted(backed, key=lambda s: (s["namespace"], s["name"])), "simulated": self.simulated}
+        state = {
+            "time": time.time(),
+            "pid": os.getpid(),
+            "backed": sorted(backed, key=lambda s: (s["namespace"], s["name"])),
+            "simulated": self.simulated,
+        }
         tmp = os.path.join(self.state_dir, "state.json.tmp")
         with open(tmp, "w", encoding="utf-8") as handle:
             json.dump(state, handle, indent=1)
@@ -392,13 +423,19 @@ class Runtime:
             ("persistentvolumes", "/api/v1/persistentvolumes"),
         ]
         for kind, path in watches:
-            threading.Thread(target=self.client.watch, args=(path, self.stop, self.on_event(kind)), name="watch-" + kind, daemon=True).start()
+            threading.Thread(
+                target=self.client.watch, args=(path, self.stop, self.on_event(kind)), name="watch-" + kind, daemon=True
+            ).start()
         deadline = time.time() + 60
         while time.time() < deadline and len(self.cache.synced) < len(watches):
             time.sleep(0.1)
         self._storage_class()
         threading.Thread(
-            target=self.client.watch, args=("/api/v1/pods", self.stop, self.on_event("pods")), kwargs={"query": "fieldSelector=spec.nodeName%21%3D"}, name="watch-pods", daemon=True
+            target=self.client.watch,
+            args=("/api/v1/pods", self.stop, self.on_event("pods")),
+            kwargs={"query": "fieldSelector=spec.nodeName%21%3D"},
+            name="watch-pods",
+            daemon=True,
         ).start()
         self.log("running: pod addresses %s, services on their ClusterIPs, DNS on %s" % (network.POD_CIDR, self.dns_ip))
         while not self.stop.wait(2):

@@ -6,7 +6,8 @@ In its private mount namespace it builds the container root as an overlay of the
 container may create /app/config or /var/run/secrets without touching the host. Then it mounts
 /proc, /sys (read-only), /dev, the pod's /etc/hosts, /etc/resolv.conf, /etc/hostname and every
 volume at its mountPath (subPath, readOnly honoured), makes the named host paths traversable
-inside the container only, chroots, drops to the container's user and groups, and execs.
+inside the container only, chroots, hands its bind(2) calls to the runtime (bindfix.py: a
+wildcard bind lands on the pod IP), drops to the container's user and groups, and execs.
 Stdlib only; everything it mounts disappears with the namespace when the container exits.
 """
 
@@ -16,6 +17,8 @@ import ctypes
 import json
 import os
 import sys
+
+import bindfix
 
 libc = ctypes.CDLL(None, use_errno=True)
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
@@ -99,6 +102,12 @@ def build_root(spec: dict) -> str:
     for entry in sorted(tops - set(os.listdir("/"))):
         lowers = [os.path.join(layer, entry) for layer in layers if os.path.isdir(os.path.join(layer, entry))]
         overlay(lowers, os.path.join(root, entry), base, entry)
+    for layer in layers:  # files at the image's root (distroless images keep /manager there)
+        for entry in sorted(os.listdir(layer)):
+            source = os.path.join(layer, entry)
+            if not entry.startswith(".") and os.path.isfile(source):
+                ensure_target(os.path.join(root, entry), is_dir=False)
+                bind(source, os.path.join(root, entry), readonly=True)
     bind("/proc", os.path.join(root, "proc"), recursive=True)
     bind("/sys", os.path.join(root, "sys"), readonly=True, recursive=True)
     bind("/dev", os.path.join(root, "dev"), recursive=True)
@@ -130,6 +139,8 @@ def main(spec_path: str) -> None:
     os.chdir(spec.get("workdir") or "/")
     uid, gid = spec.get("uid"), spec.get("gid")
     groups = spec.get("groups", [])
+    if spec.get("bindfix_fd") is not None:
+        bindfix.install_filter(spec["bindfix_fd"])  # as root, before dropping privileges
     if uid is not None:
         os.setgroups(groups)
         os.setgid(gid if gid is not None else uid)
@@ -138,7 +149,7 @@ def main(spec_path: str) -> None:
     env = spec["env"]
     argv = spec["argv"]
     try:
-        os.execvpe(argv[0], argv, env)
+        os.execvpe(argv[0], argv, env)  # noqa: S606 - the container's own command, as the kubelet runs it
     except OSError as exc:
         print("lab runtime: cannot exec %r in the container: %s" % (argv[0], exc), file=sys.stderr)
         os._exit(127)

@@ -205,9 +205,17 @@ def materialize(rt, pod: dict, pod_dir: str, pod_ip: str, host_ip: str, tokens: 
         if "configMap" in vol:
             staged.append((name, target, configmap_files(src, ns, vol["configMap"], vol["configMap"].get("defaultMode", 0o644))))
         elif "secret" in vol:
-            staged.append((name, os.path.join(rt.secret_dir(pod), name), secret_files(src, ns, vol["secret"], vol["secret"].get("defaultMode", 0o644))))
+            staged.append(
+                (
+                    name,
+                    os.path.join(rt.secret_dir(pod), name),
+                    secret_files(src, ns, vol["secret"], vol["secret"].get("defaultMode", 0o644)),
+                )
+            )
         elif "projected" in vol:
-            staged.append((name, os.path.join(rt.secret_dir(pod), name), projected_files(rt, src, pod, vol["projected"], pod_ip, host_ip, tokens)))
+            staged.append(
+                (name, os.path.join(rt.secret_dir(pod), name), projected_files(rt, src, pod, vol["projected"], pod_ip, host_ip, tokens))
+            )
         elif "downwardAPI" in vol:
             spec = vol["downwardAPI"]
             staged.append((name, target, downward_files(pod, spec.get("items"), spec.get("defaultMode", 0o644), pod_ip, host_ip)))
@@ -222,10 +230,10 @@ def materialize(rt, pod: dict, pod_dir: str, pod_ip: str, host_ip: str, tokens: 
     for name, target, files in staged:
         if files is None:
             os.makedirs(target, exist_ok=True)
-            os.chmod(target, 0o777)
+            os.chmod(target, 0o777)  # noqa: S103 - emptyDir and PVC directories are writable by any pod user
         else:
             write_atomic(target, files)
-            os.chmod(target, 0o755)
+            os.chmod(target, 0o755)  # noqa: S103 - the kubelet's mode for configMap/secret volume dirs
         paths[name] = target
     return paths
 

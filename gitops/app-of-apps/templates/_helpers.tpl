@@ -252,7 +252,7 @@ spec:
 */}}
 {{- define "llmp.argocdConfig" -}}
 {{- $a := .Values.argocd -}}
-{{- $cm := dict "kustomize.buildOptions" $a.kustomizeBuildOptions "application.resourceTrackingMethod" "annotation" "admin.enabled" (ternary "true" "false" (and $a.adminEnabled (empty $a.oidcConfig))) -}}
+{{- $cm := dict "kustomize.buildOptions" $a.kustomizeBuildOptions "application.resourceTrackingMethod" "annotation" "timeout.reconciliation" ($a.reconciliationTimeout | default "180s") "admin.enabled" (ternary "true" "false" (and $a.adminEnabled (empty $a.oidcConfig))) -}}
 {{- if .Values.cluster.domain -}}{{- $_ := set $cm "url" (printf "https://argocd.%s" .Values.cluster.domain) -}}{{- end -}}
 {{- if $a.oidcConfig -}}{{- $_ := set $cm "oidc.config" $a.oidcConfig -}}{{- end -}}
 {{- range $k, $lua := (.Files.Get "files/argocd-resource-health.yml" | fromYaml) -}}

@@ -23,7 +23,7 @@ FEATURE_DEFAULTS = {
     "kserve": False,
     "inference_routing": True,
 }
-REPO_SCHEMES = ("https://", "http://", "ssh://", "git@", "file://")
+REPO_SCHEMES = ("https://", "http://", "ssh://", "git@", "git://", "file://")
 
 
 def features(cfg):

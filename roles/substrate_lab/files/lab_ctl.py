@@ -4,6 +4,7 @@
   lab_ctl.py status    --state-dir D --netns N --name C --port P --kubeconfig K --kubectl B
   lab_ctl.py port-free --port P
   lab_ctl.py stop      --state-dir D --netns N --name C --kwokctl B
+  lab_ctl.py alive     --state-dir D --pidfile F   (is the process of that pid file ours and alive)
   lab_ctl.py lock      --state-dir D --token T [--timeout S]
   lab_ctl.py unlock    --state-dir D --token T
 
@@ -72,7 +73,7 @@ def _pid_files(args) -> dict[str, str]:
     cluster = os.path.join(args.state_dir, "kwok", "clusters", args.name, "pids")
     for path in sorted(glob.glob(os.path.join(cluster, "*.pid"))):
         files[os.path.basename(path)[:-4]] = path
-    for proc in ("bridge-inner", "bridge-host", "runtime"):
+    for proc in ("bridge-inner", "bridge-host", "runtime", "git-daemon"):
         files[proc] = os.path.join(args.state_dir, f"{proc}.pid")
     return files
 
@@ -90,14 +91,39 @@ def status(args) -> dict:
             check=False,
         )
         out["ready"] = proc.returncode == 0 and proc.stdout.strip() == "ok"
-    wanted = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller",
-              "bridge-inner", "bridge-host")
+    wanted = ("etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok-controller", "bridge-inner", "bridge-host")
     out["healthy"] = out["netns"] and out["ready"] and all(out["processes"].get(c) for c in wanted)
     # The pod runtime is restarted on its own (its pods restart with it); the control plane stays.
     out["runtime"] = bool(out["processes"].get("runtime"))
-    out["exists"] = out["netns"] or any(out["processes"].values()) or os.path.isdir(
-        os.path.join(args.state_dir, "kwok", "clusters", args.name))
+    try:
+        with open(os.path.join(args.state_dir, "runtime", "recipe"), encoding="ascii") as fh:
+            out["runtime_recipe"] = fh.read().strip()
+    except OSError:
+        out["runtime_recipe"] = ""
+    out["exists"] = (
+        out["netns"] or any(out["processes"].values()) or os.path.isdir(os.path.join(args.state_dir, "kwok", "clusters", args.name))
+    )
     return out
+
+
+def stop_runtime(args) -> dict:
+    """Stop the pod runtime when it was started from another recipe (images.yml + versions.yml)."""
+    pid = _read_pid(os.path.join(args.state_dir, "runtime.pid"))
+    if not (pid and _ours(pid, args.state_dir)):
+        return {"changed": False}
+    try:
+        with open(os.path.join(args.state_dir, "runtime", "recipe"), encoding="ascii") as fh:
+            if fh.read().strip() == args.recipe:
+                return {"changed": False}
+    except OSError:
+        pass
+    _terminate([pid], timeout=45.0)
+    return {"changed": True}
+
+
+def alive(args) -> dict:
+    pid = _read_pid(args.pidfile)
+    return {"alive": bool(pid and _ours(pid, args.state_dir))}
 
 
 def port_free(args) -> dict:
@@ -228,7 +254,7 @@ def unlock(args) -> dict:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("command", choices=["status", "port-free", "stop", "lock", "unlock"])
+    parser.add_argument("command", choices=["status", "port-free", "stop", "lock", "unlock", "alive", "stop-runtime"])
     parser.add_argument("--state-dir")
     parser.add_argument("--netns")
     parser.add_argument("--name")
@@ -238,8 +264,19 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--kwokctl", default="kwokctl")
     parser.add_argument("--token", default="")
     parser.add_argument("--timeout", type=float, default=600)
+    parser.add_argument("--pidfile", default="")
+    parser.add_argument("--recipe", default="")
     args = parser.parse_args(argv)
-    out = {"status": status, "port-free": port_free, "stop": stop, "lock": lock, "unlock": unlock}[args.command](args)
+    commands = {
+        "status": status,
+        "port-free": port_free,
+        "stop": stop,
+        "lock": lock,
+        "unlock": unlock,
+        "alive": alive,
+        "stop-runtime": stop_runtime,
+    }
+    out = commands[args.command](args)
     print(json.dumps(out, sort_keys=True))
     return 1 if out.get("error") else 0
 
