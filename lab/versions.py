@@ -82,9 +82,10 @@ def main(argv):
         out = {}
         for m in data.get("mirrors", []):
             mod = mirror_module(data, m)
-            src = os.path.join(dirs[f"{mod['module']}@{mod['version']}"], m["path"])
-            if not os.path.isdir(src):
-                sys.exit(f"ERROR: mirror path {m['path']} missing from {mod['module']}@{mod['version']}")
+            # An overlay is a directory of the checkout that runs the mirror (relative here).
+            src = m["overlay"] if "overlay" in m else os.path.join(dirs[f"{mod['module']}@{mod['version']}"], m["path"])
+            if not os.path.isdir(os.path.join(os.path.dirname(HERE), src)):
+                sys.exit(f"ERROR: mirror source {src} ({m['dest']}) does not exist")
             out[m["dest"]] = {
                 "src": src,
                 "module_dir": dirs[f"{mod['module']}@{mod['version']}"],

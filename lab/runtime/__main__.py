@@ -47,7 +47,8 @@ def main(argv: list[str]) -> int:
     if args.cmd == "recipe":
         digest = hashlib.sha256()
         lab = os.path.dirname(images.HERE)
-        for path in sorted(glob.glob(os.path.join(images.HERE, "*.py"))) + [
+        for path in [
+            *sorted(glob.glob(os.path.join(images.HERE, "*.py"))),
             os.path.join(images.HERE, "images.yml"),
             os.path.join(lab, "versions.yml"),
         ]:

@@ -9,11 +9,14 @@ filter that hands each bind(2) and connect(2) to the runtime (SECCOMP_RET_USER_N
   with pidfd_getfd) to the pod IP instead (::ffff:<pod IP> on IPv6 dual-stack sockets) and
   answers with bind's result, remembering the port as the pod's; an IPv6-only wildcard socket
   gets EADDRNOTAVAIL (pods have no IPv6 address);
-- connect to 127.0.0.1:<one of the pod's ports>: connects to <pod IP>:<port> instead, so a
-  program that talks to itself over localhost (Argo CD's repo-server health check does)
-  reaches its own listener;
-- anything else (another address, a Unix socket, a connect to 127.0.0.1 on a port the pod
-  does not own, such as the API server's): lets the kernel run the call unchanged.
+- connect to 127.0.0.1, 0.0.0.0, ::1 or :: on one of the pod's ports: connects to
+  <pod IP>:<port> instead, so a program that talks to itself (Argo CD's repo-server health
+  check dials localhost, controller-runtime's webhook readiness check dials ":9443") reaches
+  its own listener;
+- connect to any address outside loopback: refuses it (ENETUNREACH, as an unroutable address
+  would be) and records it as a safety violation (state.json; the lab safety test reads it);
+- anything else (another loopback address, a Unix socket, a connect to 127.0.0.1 on a port the
+  pod does not own, such as the API server's): lets the kernel run the call unchanged.
 Programs run unmodified. x86_64 only (syscall numbers and audit arch below).
 
 install_filter() runs in the sandbox (as root, before privileges are dropped); Supervisor runs
@@ -39,6 +42,7 @@ NR_CONNECT = 42
 NR_SECCOMP = 317
 NR_PIDFD_GETFD = 438
 SECCOMP_SET_MODE_FILTER = 1
+PR_SET_NO_NEW_PRIVS = 38
 SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3
 SECCOMP_RET_ALLOW = 0x7FFF0000
 SECCOMP_RET_USER_NOTIF = 0x7FC00000
@@ -49,6 +53,9 @@ IOCTL_NOTIF_SEND = 0xC0182101
 IOCTL_NOTIF_ID_VALID = 0x40082102
 LOOPBACK4 = socket.inet_aton("127.0.0.1")
 MAPPED_LOOPBACK4 = socket.inet_pton(socket.AF_INET6, "::ffff:127.0.0.1")
+# What a program dials to reach itself: loopback, or the unspecified address (Go dials ":port"
+# as [::]:port), in both families.
+SELF6 = {socket.inet_pton(socket.AF_INET6, a) for a in ("::", "::1", "::ffff:127.0.0.1", "::ffff:0.0.0.0")}
 
 
 def _bpf(code: int, jt: int, jf: int, k: int) -> bytes:
@@ -73,6 +80,8 @@ def _program() -> bytes:
 
 def install_filter(channel_fd: int) -> None:
     """Install the filter and send its notification fd over the Unix socket channel_fd."""
+    if os.geteuid() != 0:
+        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  # required for seccomp without CAP_SYS_ADMIN
     prog = _program()
     buf = ctypes.create_string_buffer(prog)
     fprog = struct.pack("HxxxxxxQ", len(prog) // 8, ctypes.addressof(buf))
@@ -92,11 +101,12 @@ class Supervisor:
     """Answers the bind(2)/connect(2) notifications of one container. `ports` is shared by the
     containers of a pod (they share its loopback)."""
 
-    def __init__(self, listener: int, pod_ip: str, log, ports: set[int]):
+    def __init__(self, listener: int, pod_ip: str, log, ports: set[int], violations: list[str]):
         self.listener = listener
         self.pod_ip = pod_ip
         self.log = log
         self.ports = ports
+        self.violations = violations
         self.rewritten = 0
         self.thread = threading.Thread(target=self._loop, name="bindfix-%s" % pod_ip, daemon=True)
 
@@ -130,6 +140,22 @@ class Supervisor:
         resp = ctypes.create_string_buffer(struct.pack("QqiI", nid, val, error, flags))
         libc.ioctl(self.listener, IOCTL_NOTIF_SEND, resp)
 
+    def _refused(self, nr: int, raw: bytes) -> str | None:
+        """A connect to anything but loopback: the lab never dials out (returns the address)."""
+        if nr != NR_CONNECT or len(raw) < 8:
+            return None
+        family = struct.unpack_from("H", raw, 0)[0]
+        if family == socket.AF_INET:
+            ip = ipaddress.ip_address(raw[4:8])
+        elif family == socket.AF_INET6 and len(raw) >= 24:
+            ip = ipaddress.ip_address(raw[8:24])
+            ip = ip.ipv4_mapped or ip
+        else:
+            return None
+        if ip.is_loopback or ip.is_unspecified:
+            return None
+        return "%s:%d" % (ip, struct.unpack_from("!H", raw, 2)[0])
+
     def _target(self, nr: int, raw: bytes) -> tuple | None:
         """The address to use instead of the caller's, or None to leave the call alone."""
         family = struct.unpack_from("H", raw, 0)[0] if len(raw) >= 2 else 0
@@ -137,13 +163,13 @@ class Supervisor:
             port, addr = struct.unpack_from("!H", raw, 2)[0], raw[4:8]
             if nr == NR_BIND and addr in (b"\0\0\0\0", LOOPBACK4):
                 return (self.pod_ip, port)
-            if nr == NR_CONNECT and addr == LOOPBACK4 and port in self.ports:
+            if nr == NR_CONNECT and addr in (LOOPBACK4, b"\0\0\0\0") and port in self.ports:
                 return (self.pod_ip, port)
         elif family == socket.AF_INET6 and len(raw) >= 24:
             port, addr = struct.unpack_from("!H", raw, 2)[0], raw[8:24]
             if nr == NR_BIND and addr in (b"\0" * 16, MAPPED_LOOPBACK4):
                 return ("::ffff:" + self.pod_ip, port, 0, 0)
-            if nr == NR_CONNECT and addr == MAPPED_LOOPBACK4 and port in self.ports:
+            if nr == NR_CONNECT and addr in SELF6 and port in self.ports:
                 return ("::ffff:" + self.pod_ip, port, 0, 0)
         return None
 
@@ -155,6 +181,14 @@ class Supervisor:
                 raw = mem.read(min(addr_len, 128))
         except OSError:
             self._send(nid, flags=SECCOMP_USER_NOTIF_FLAG_CONTINUE)
+            return
+        refused = self._refused(nr, raw)
+        if refused:
+            # Nothing in the lab may dial a non-loopback address: refuse it as an unroutable
+            # destination would be refused, and record who tried.
+            self.violations.append(refused)
+            self.log("SAFETY: a process of pod IP %s tried to connect to %s (refused)" % (self.pod_ip, refused))
+            self._send(nid, val=-1, error=-errno.ENETUNREACH)
             return
         target = self._target(nr, raw)
         if target is None:

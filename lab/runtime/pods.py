@@ -23,10 +23,16 @@ from . import launch as launchmod
 
 SANDBOX = os.path.join(os.path.dirname(os.path.abspath(__file__)), "sandbox.py")
 BACKOFF_START, BACKOFF_MAX, BACKOFF_RESET = 10.0, 300.0, 600.0
+# Runs in the container's filesystem (nsenter --root) as root: takes the container's
+# environment from /proc (so no value appears in an argv), puts itself under the pod's bind and
+# connect rules (bindfix: a probe dialing localhost reaches the pod), drops to the container's
+# user and runs the probe command.
 EXEC_PROBE = (
-    "import os,sys;"
-    "env=dict(e.split('=',1) for e in open('/proc/%s/environ' % sys.argv[1]).read().split(chr(0)) if '=' in e);"
-    "os.execvpe(sys.argv[2], sys.argv[2:], env)"
+    "import os,sys;sys.path.insert(0,sys.argv[1]);import bindfix;"
+    "env=dict(e.split('=',1) for e in open('/proc/%s/environ' % sys.argv[2]).read().split(chr(0)) if '=' in e);"
+    "bindfix.install_filter(int(sys.argv[3]));"
+    "uid,gid=int(sys.argv[4]),int(sys.argv[5]);os.setgroups([]);os.setgid(gid);os.setuid(uid);"
+    "os.execvpe(sys.argv[6], sys.argv[6:], env)"
 )
 
 
@@ -289,7 +295,7 @@ class PodWorker(threading.Thread):
         listener = bindfix.receive_listener(chan)
         chan.close()
         if listener is not None:
-            bindfix.Supervisor(listener, self.ip, self.rt.log, self.ports).start()
+            bindfix.Supervisor(listener, self.ip, self.rt.log, self.ports, self.rt.violations).start()
 
     def _exited(self, c: Container, code: int, policy: str) -> None:
         if c.log_thread:
@@ -405,27 +411,22 @@ class PodWorker(threading.Thread):
                     return True, ""
             if "exec" in spec:
                 uid, gid, _ = launchmod.identity(self.pod, c.spec, self.rt.images.lookup(c.spec["image"])[1])
-                # In the container's filesystem, as its user, with its environment (read from
-                # /proc by the probe process itself, so no value ever appears in an argv).
-                cmd = [
-                    "nsenter",
-                    "--target",
-                    str(c.proc.pid),
-                    "--mount",
-                    "--root",
-                    "--wd",
-                    "-S",
-                    str(uid),
-                    "-G",
-                    str(gid),
-                    "--",
-                    "python3",
-                    "-c",
-                    EXEC_PROBE,
-                    str(c.proc.pid),
-                    *spec["exec"]["command"],
-                ]
-                proc = subprocess.run(cmd, capture_output=True, timeout=max(timeout, 1), check=False)
+                ours, theirs = bindfix.channel()
+                cmd = ["nsenter", "--target", str(c.proc.pid), "--mount", "--root", "--wd", "--", "python3", "-c", EXEC_PROBE]
+                cmd += [os.path.dirname(SANDBOX), str(c.proc.pid), str(theirs.fileno()), str(uid), str(gid), *spec["exec"]["command"]]
+                with ours:
+                    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, pass_fds=(theirs.fileno(),))
+                    theirs.close()
+                    listener = bindfix.receive_listener(ours, timeout=max(timeout, 1))
+                    if listener is not None:
+                        bindfix.Supervisor(listener, self.ip, self.rt.log, self.ports, self.rt.violations).start()
+                    try:
+                        out, _ = child.communicate(timeout=max(timeout, 1))
+                    except subprocess.TimeoutExpired:
+                        child.kill()
+                        out, _ = child.communicate()
+                        return False, "command timed out after %ds" % max(timeout, 1)
+                proc = subprocess.CompletedProcess(cmd, child.returncode, out, b"")
                 return proc.returncode == 0, "command failed: exit %d: %s" % (proc.returncode, proc.stdout[-200:].decode(errors="replace"))
         except (OSError, http.client.HTTPException, ValueError, subprocess.TimeoutExpired) as exc:
             return False, str(exc)

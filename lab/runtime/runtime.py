@@ -93,6 +93,8 @@ class Runtime:
         self._layers_lock = threading.Lock()
         self.tmpfs = os.path.join(state_dir, "tmpfs")
         self.simulated: dict[str, str] = {}
+        self._endpoints_sent: dict[tuple[str, str], str] = {}
+        self.violations: list[str] = []  # non-loopback connects refused by bindfix
 
     # ------------------------------------------------------------------ helpers for workers
     def log(self, msg: str) -> None:
@@ -313,6 +315,55 @@ class Runtime:
             return [p["status"]["podIP"] for p in self.ready_pods(ns, svc["spec"].get("selector") or {})]
         return None
 
+    # ------------------------------------------------------------------ aggregated APIs
+    def sync_endpointslices(self) -> None:
+        """The endpointslice controller's job, for every Service with a selector. EndpointSlices
+        cannot hold loopback addresses, yet components read them to learn whether a Service has
+        ready backends (the aggregator's APIService availability check, External Secrets' cert
+        controller before it reports ready). So each Ready pod the Service selects is written
+        with a TEST-NET-1 documentation placeholder address (RFC 5737, 192.0.2.x) and a
+        targetRef naming the pod. The count and readiness are true; the address is never
+        dialed: traffic goes to the ClusterIP, which this runtime serves, and a connect to such
+        an address from a backed pod is refused and recorded (bindfix)."""
+        for svc in self.cache.list("services"):
+            if not (svc.get("spec") or {}).get("selector") or svc["spec"].get("type") == "ExternalName":
+                continue
+            ns, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+            pods = self.ready_pods(ns, svc["spec"].get("selector") or {})
+            ports = []
+            for p in svc["spec"].get("ports", []):
+                target = self._target_port(pods[0], p.get("targetPort", p["port"])) if pods else None
+                ports.append({"name": p.get("name", ""), "port": target or int(p["port"]), "protocol": p.get("protocol", "TCP")})
+            endpoints = [
+                {
+                    "addresses": ["192.0.2.%d" % (i + 1)],
+                    "conditions": {"ready": True},
+                    "targetRef": {"kind": "Pod", "namespace": ns, "name": pod["metadata"]["name"], "uid": pod["metadata"]["uid"]},
+                }
+                for i, pod in enumerate(pods[:250])
+            ]
+            body = {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": {
+                    "name": name + "-lab-runtime",
+                    "namespace": ns,
+                    "labels": {"kubernetes.io/service-name": name, "endpointslice.kubernetes.io/managed-by": "lab-runtime.llm-platform.io"},
+                    "ownerReferences": [{"apiVersion": "v1", "kind": "Service", "name": name, "uid": svc["metadata"]["uid"]}],
+                },
+                "addressType": "IPv4",
+                "endpoints": endpoints,
+                "ports": ports,
+            }
+            key = repr(body)
+            if self._endpoints_sent.get((ns, name)) == key:
+                continue
+            try:
+                self.client.apply("/apis/discovery.k8s.io/v1/namespaces/%s/endpointslices/%s-lab-runtime" % (ns, name), body)
+                self._endpoints_sent[(ns, name)] = key
+            except kube.ApiError as exc:
+                self.log("endpointslice for APIService service %s/%s: %s" % (ns, name, exc))
+
     # ------------------------------------------------------------------ provisioner
     def provision(self) -> None:
         """Bind every pending claim of the lab-local class to a new hostPath volume; delete
@@ -440,6 +491,7 @@ class Runtime:
         self.log("running: pod addresses %s, services on their ClusterIPs, DNS on %s" % (network.POD_CIDR, self.dns_ip))
         while not self.stop.wait(2):
             self.provision()
+            self.sync_endpointslices()
             self.write_state()
 
     def _storage_class(self) -> None:

@@ -41,12 +41,6 @@ class Launch:
         return any(a == name or a.startswith(name + "=") for a in self.argv)
 
 
-def postgres(launch: Launch) -> None:
-    """The entrypoint adapter (runtime/adapters/postgres-entrypoint.sh) plays the image's
-    docker-entrypoint.sh; it is told the pod IP to listen on."""
-    launch.env["LAB_LISTEN_ADDRESS"] = launch.pod_ip
-
-
 MIGRATE = re.compile(r"(^|/)litellm/proxy/prisma_migration\.py$")
 
 
@@ -139,4 +133,4 @@ def vllm(launch: Launch) -> None:
     launch.argv = argv
 
 
-TRANSLATORS = {"postgres": postgres, "litellm": litellm, "vllm": vllm}
+TRANSLATORS = {"litellm": litellm, "vllm": vllm}

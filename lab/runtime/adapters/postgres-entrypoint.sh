@@ -2,8 +2,8 @@
 # The lab's stand-in for the postgres image's docker-entrypoint.sh, over Debian's PostgreSQL 15
 # binaries: the same first-start contract (POSTGRES_USER, POSTGRES_PASSWORD or
 # POSTGRES_PASSWORD_FILE, POSTGRES_DB, PGDATA, POSTGRES_INITDB_ARGS, POSTGRES_HOST_AUTH_METHOD),
-# then `postgres` in the foreground listening on the pod IP (LAB_LISTEN_ADDRESS, set by the
-# runtime) and the Unix socket in /var/run/postgresql. Runs as the container's user.
+# then `postgres` in the foreground listening on every address (the pod's, as in the image)
+# and the Unix socket in /var/run/postgresql. Runs as the container's user.
 set -eu
 [ "${1:-postgres}" = postgres ] || exec "$@"
 shift || true
@@ -29,4 +29,4 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   kill -INT "$pid"; wait "$pid" || true
   echo "PostgreSQL init process complete; ready for start up."
 fi
-exec postgres -D "$PGDATA" -c listen_addresses="${LAB_LISTEN_ADDRESS:-127.0.0.1}" -k /var/run/postgresql "$@"
+exec postgres -D "$PGDATA" -c listen_addresses='*' -k /var/run/postgresql "$@"

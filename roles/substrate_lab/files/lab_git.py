@@ -82,7 +82,9 @@ def apply_edits(target: str, edits: dict, module_dir: str) -> None:
         src, dest = os.path.join(module_dir, copy["from"]), os.path.join(target, copy["to"])
         os.makedirs(dest, exist_ok=True)
         for name in sorted(os.listdir(src)):
-            if name not in copy.get("exclude", []) and os.path.isfile(os.path.join(src, name)):
+            if name in copy.get("exclude", []) or ("only" in copy and name not in copy["only"]):
+                continue
+            if os.path.isfile(os.path.join(src, name)):
                 shutil.copy(os.path.join(src, name), os.path.join(dest, name))
     for root, _, files in os.walk(target):
         for name in files:
@@ -123,7 +125,7 @@ def mirror(args) -> dict:
         sources = json.load(handle)
     with tempfile.TemporaryDirectory() as work:
         for dest, entry in sorted(sources.items()):
-            src = entry["src"]
+            src = os.path.join(os.path.realpath(args.checkout), entry["src"])  # absolute stays absolute
             if not os.path.isdir(src):
                 raise SystemExit("mirror source %s (for %s) does not exist" % (src, dest))
             target = os.path.join(work, dest)
@@ -148,6 +150,7 @@ def main(argv: list[str]) -> int:
     mir.add_argument("--manifest", required=True)
     mir.add_argument("--repo", required=True)
     mir.add_argument("--branch", required=True)
+    mir.add_argument("--checkout", default=".", help="resolves the relative sources (lab/mirror-overlays)")
     args = parser.parse_args(argv)
     print(json.dumps(snapshot(args) if args.cmd == "snapshot" else mirror(args)))
     return 0
