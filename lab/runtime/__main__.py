@@ -48,7 +48,7 @@ def main(argv: list[str]) -> int:
         digest = hashlib.sha256()
         lab = os.path.dirname(images.HERE)
         for path in [
-            *sorted(glob.glob(os.path.join(images.HERE, "*.py"))),
+            *sorted(glob.glob(os.path.join(images.HERE, "*.py")) + glob.glob(os.path.join(lab, "gateway", "*.py"))),
             os.path.join(images.HERE, "images.yml"),
             os.path.join(lab, "versions.yml"),
         ]:

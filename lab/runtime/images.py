@@ -31,8 +31,8 @@ def _tags(entry: dict, versions: dict) -> list[str] | None:
     if tags == "any":
         return None
     if isinstance(tags, str) and tags.startswith("component:"):
-        version = versions["components"][tags.split(":", 1)[1]]["version"]
-        return [version, version.removeprefix("v")]  # images tag releases with or without the v
+        bare = versions["components"][tags.split(":", 1)[1]]["version"].removeprefix("v")
+        return ["v" + bare, bare]  # images tag releases with or without the v
     return [str(t) for t in tags]
 
 
@@ -132,7 +132,7 @@ def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_pref
             raise ValueError("image %s: file %s has no source" % (name, path))
         if not os.path.exists(origin):
             raise FileNotFoundError("image %s needs %s for %s (not built or not installed)" % (name, origin, path))
-        if "prefix" in src:  # venv scripts keep their absolute shebangs: link to the install
+        if "prefix" in src or os.path.isdir(origin):  # venv scripts keep absolute shebangs; trees are linked
             os.symlink(os.path.realpath(origin), target)
             continue
         try:

@@ -14,8 +14,6 @@ import threading
 import time
 import urllib.parse
 
-import yaml
-
 
 class ApiError(RuntimeError):
     def __init__(self, status: int, body: str, what: str):
@@ -26,7 +24,25 @@ class ApiError(RuntimeError):
 class Client:
     """One API server, one TLS context; a connection per thread (http.client is not thread-safe)."""
 
+    SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+
+    @classmethod
+    def in_cluster(cls) -> Client:
+        """The pod's own identity: its ServiceAccount token (re-read on every request, the
+        kubelet rotates it), the cluster CA, KUBERNETES_SERVICE_HOST/PORT."""
+        self = cls.__new__(cls)
+        self.host = os.environ["KUBERNETES_SERVICE_HOST"]
+        self.port = int(os.environ.get("KUBERNETES_SERVICE_PORT", "443"))
+        self.ssl = ssl.create_default_context(cafile=os.path.join(cls.SA_DIR, "ca.crt"))
+        self.token_file = os.path.join(cls.SA_DIR, "token")
+        self.token = None
+        self._local = threading.local()
+        return self
+
     def __init__(self, kubeconfig: str):
+        import yaml  # only here: in-cluster clients (lab/gateway in a pod) need no PyYAML
+
+        self.token_file = None
         with open(kubeconfig, encoding="utf-8") as handle:
             cfg = yaml.safe_load(handle)
         ctx_name = cfg.get("current-context") or cfg["contexts"][0]["name"]
@@ -68,8 +84,12 @@ class Client:
 
     def _headers(self, content_type: str | None = None) -> dict:
         headers = {"Accept": "application/json", "User-Agent": "llm-platform-lab-runtime"}
-        if self.token:
-            headers["Authorization"] = "Bearer " + self.token
+        token = self.token
+        if self.token_file:
+            with open(self.token_file, encoding="ascii") as handle:
+                token = handle.read().strip()
+        if token:
+            headers["Authorization"] = "Bearer " + token
         if content_type:
             headers["Content-Type"] = content_type
         return headers

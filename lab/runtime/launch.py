@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 
+from . import images as imagesmod
 from . import translate, volumes
 
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -157,7 +158,7 @@ def build(rt, pod: dict, c: dict, entry_name: str, entry: dict, pod_ip: str, hos
                 os.makedirs(source, exist_ok=True)
             source = os.path.realpath(source)
         mounts.append({"source": source, "path": vm["mountPath"], "readOnly": vm.get("readOnly", False)})
-    traverse = []
+    traverse = [imagesmod.LAB if t == "lab" else t for t in entry.get("traverse", [])]
     if entry.get("translate") == "litellm":
         info = rt.litellm_info()
         traverse += [info["prefix"]] + ([info["kit"]] if info.get("kit") else [])

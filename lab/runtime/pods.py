@@ -115,6 +115,14 @@ class PodWorker(threading.Thread):
                     self._teardown(grace=0)
                     return
                 self.pod = pod
+                theirs = (pod.get("status") or {}).get("podIP")
+                if theirs and theirs != self.ip:
+                    # kwok gave it an address first (a stage from before the image map backed
+                    # this image): an address cannot change, so its controller makes a new pod.
+                    self.rt.log("pod %s/%s already has address %s: deleting it to be recreated" % (self.ns, self.pod_name, theirs))
+                    self._teardown(grace=0)
+                    self.rt.client.delete("/api/v1/namespaces/%s/pods/%s" % (self.ns, self.pod_name), {"gracePeriodSeconds": 0})
+                    return
                 if pod["metadata"].get("deletionTimestamp"):
                     self._teardown(grace=pod["metadata"].get("deletionGracePeriodSeconds", 30))
                     self.rt.client.delete(

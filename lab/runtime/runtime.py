@@ -437,6 +437,14 @@ class Runtime:
         if pod["metadata"].get("deletionTimestamp"):
             self.client.delete("/api/v1/namespaces/%s/pods/%s" % tuple(key.split("/")), {"gracePeriodSeconds": 0})
             return
+        ip = (pod.get("status") or {}).get("podIP", "")
+        owned = any(o.get("controller") for o in pod["metadata"].get("ownerReferences", []))
+        if ip and not ip.startswith("127.128.") and owned:
+            # kwok simulated it before the image map backed its images: its controller makes a
+            # new one, which this runtime runs (a pod's address cannot change).
+            self.log("pod %s was simulated but its images are backed now: deleting it for its controller to recreate" % key)
+            self.client.delete("/api/v1/namespaces/%s/pods/%s" % tuple(key.split("/")), {"gracePeriodSeconds": 0})
+            return
         worker = PodWorker(self, pod)
         with self.workers_lock:
             self.workers[uid] = worker

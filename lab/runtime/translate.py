@@ -90,7 +90,8 @@ SIM_PASSTHROUGH = ("--max-model-len", "--max-num-seqs", "--block-size", "--seed"
 def vllm(launch: Launch) -> None:
     """`vllm serve --model=<path> --served-model-name ... --port=P [engine args]` becomes
     llm-d-inference-sim with the same served names, the engine args it shares with vLLM
-    (max-model-len, max-num-seqs, block-size, seed), KV-cache accounting on, a dummy tokenizer
+    (max-model-len, max-num-seqs, block-size, seed), KV-cache accounting on (with POD_IP,
+    POD_NAME, POD_NAMESPACE set, as llm-d's manifests do), a dummy tokenizer
     (no Hugging Face), and the latency model of the env LAB_SIM_* (or the defaults below); it
     serves on the same port P. The sim does not check VLLM_API_KEY. The weights pre-stage init container
     (`python3 -c ... snapshot_download`) only writes its staged marker: the simulator needs no
@@ -112,6 +113,10 @@ def vllm(launch: Launch) -> None:
         if value:
             argv += [name, value]
     env = launch.env
+    # The simulator's KV-cache events name their source by POD_IP (as llm-d's manifests set it).
+    env.setdefault("POD_IP", launch.pod_ip)
+    env.setdefault("POD_NAME", launch.pod["metadata"]["name"])
+    env.setdefault("POD_NAMESPACE", launch.pod["metadata"]["namespace"])
     argv += [
         "--force-dummy-tokenizer",
         "--enable-kvcache",

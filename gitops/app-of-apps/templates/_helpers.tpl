@@ -134,7 +134,7 @@ Example (apps-serving.yaml):
 {{- if $literals -}}{{- $_ := set $tpl "data" $literals -}}{{- end -}}
 {{- $_ := set $target "template" $tpl -}}
 {{- end -}}
-{{- $spec := dict "refreshInterval" "1h" "secretStoreRef" (dict "kind" "ClusterSecretStore" "name" $s.storeName) "target" $target "data" $data -}}
+{{- $spec := dict "refreshInterval" "1h0m0s" "secretStoreRef" (dict "kind" "ClusterSecretStore" "name" $s.storeName) "target" $target "data" $data -}}
 {{- $out = append $out (dict "name" .secret "namespace" .namespace "spec" $spec) -}}
 {{- end -}}
 {{- end -}}
