@@ -74,7 +74,7 @@ def check(cfg, err):
         _check_job(cfg, err)
     if cfg.get("bench_dataset") == "jsonl" and not cfg.get("bench_dataset_path"):
         err("bench_dataset_path", cfg.get("bench_dataset_path"), "a JSONL prompts file (bench_dataset is jsonl)")
-    models = [m.get("name") for _, m in named(cfg, "models")]
+    models = [m.get("name") for _path, m in named(cfg, "models")]
     model = cfg.get("bench_model")
     if models and model is not None and model not in models:
         err("bench_model", model, "a model name from models: %s" % ", ".join(sorted(map(str, models))))

@@ -11,17 +11,17 @@ SOURCE_SCHEMES = ("hf://", "pvc://", "oci://")
 
 def check(cfg, err):
     models = named(cfg, "models")
-    names = [m.get("name") for _, m in models]
+    names = [m.get("name") for _path, m in models]
     for name in duplicates(names):
         err("models[%d].name" % names.index(name, names.index(name) + 1), name, "unique model names")
-    served = [m.get("served_name") for _, m in models]
+    served = [m.get("served_name") for _path, m in models]
     for dup in duplicates(served):
         err(
             "models[%d].served_name" % served.index(dup, served.index(dup) + 1),
             dup,
             "a served_name no other model uses (routes match on it)",
         )
-    largest_node = max([p.get("gpus_per_node", 0) for _, p in named(cfg, "gpu_pools")] or [0])
+    largest_node = max([p.get("gpus_per_node", 0) for _path, p in named(cfg, "gpu_pools")] or [0])
     for i, model in models:
         path = "models[%d]" % i
         if "name" in model and not is_dns_label(model["name"]):
@@ -72,10 +72,10 @@ def _canary(cfg, err, path, model, names, served):
     if not isinstance(weight, int) or not 1 <= weight <= 99:
         err(path + ".canary_weight", weight, "an integer percentage from 1 to 99")
         return
-    stable = next((m for _, m in named(cfg, "models") if m.get("name") == model["canary_of"]), None)
+    stable = next((m for _path, m in named(cfg, "models") if m.get("name") == model["canary_of"]), None)
     if stable is not None and stable.get("canary_of"):
         err(path + ".canary_of", model["canary_of"], "a stable model (one that is not itself a canary)")
-    siblings = [m for _, m in named(cfg, "models") if m.get("canary_of") == model["canary_of"]]
+    siblings = [m for _path, m in named(cfg, "models") if m.get("canary_of") == model["canary_of"]]
     total = sum(m.get("canary_weight") for m in siblings if isinstance(m.get("canary_weight"), int))
     if siblings and siblings[-1] is model and total > 99:
         err(path + ".canary_weight", weight, "canary weights of %s summing to at most 99 (now %d)" % (model["canary_of"], total))

@@ -36,7 +36,7 @@ def features(cfg):
 def physical_gpus(cfg):
     """Physical GPUs of the fleet: sum of gpus_per_node x max_nodes over gpu_pools."""
     total = 0
-    for _, pool in named(cfg, "gpu_pools"):
+    for _path, pool in named(cfg, "gpu_pools"):
         gpus, nodes = pool.get("gpus_per_node"), pool.get("max_nodes")
         if isinstance(gpus, int) and isinstance(nodes, int):
             total += gpus * nodes
@@ -63,7 +63,7 @@ def check(cfg, err):
             for other in needs:
                 if not flags.get(other):
                     err("platform_features.%s" % name, True, "false while platform_features.%s is false (%s needs it)" % (other, name))
-    engines = {m.get("engine", "vllm") for _, m in named(cfg, "models")}
+    engines = {m.get("engine", "vllm") for _path, m in named(cfg, "models")}
     if "kserve" in engines and not flags.get("kserve"):
         err("platform_features.kserve", flags.get("kserve"), "true: models use engine kserve")
     substrate, stack = cfg.get("substrate"), cfg.get("gpu_stack")

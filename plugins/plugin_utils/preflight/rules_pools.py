@@ -14,7 +14,7 @@ def check(cfg, err):
     if name is not None and not is_dns_label(name, 40):
         err("cluster_name", name, DNS_LABEL + ", at most 40 characters")
     pools = named(cfg, "cpu_pools") + named(cfg, "gpu_pools")
-    all_names = [p.get("name") for _, p in pools]
+    all_names = [p.get("name") for _path, p in pools]
     for var in ("cpu_pools", "gpu_pools"):
         for i, pool in named(cfg, var):
             path = "%s[%d]" % (var, i)

@@ -14,11 +14,11 @@ RESERVED = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 def check(cfg, err):
     tenants = named(cfg, "tenants")
-    model_names = {m.get("name") for _, m in named(cfg, "models")}
-    names = [t.get("name") for _, t in tenants]
+    model_names = {m.get("name") for _path, m in named(cfg, "models")}
+    names = [t.get("name") for _path, t in tenants]
     for name in duplicates(names):
         err("tenants[%d].name" % names.index(name, names.index(name) + 1), name, "unique tenant names")
-    fleet = sum(p.get("gpus_per_node", 0) * p.get("max_nodes", 0) for _, p in named(cfg, "gpu_pools"))
+    fleet = sum(p.get("gpus_per_node", 0) * p.get("max_nodes", 0) for _path, p in named(cfg, "gpu_pools"))
     for i, tenant in tenants:
         path = "tenants[%d]" % i
         name = tenant.get("name")
