@@ -35,15 +35,18 @@ def _one(objs, kind):
     return obj
 
 
-@pytest.mark.parametrize("inventory,provider,auth", [
-    ("gke", "gcpsm", None),
-    ("hetzner", "gcpsm", {"secretRef": {"secretAccessKeySecretRef": {"name": "secret-store-key", "key": "sa-key.json",
-                                                                     "namespace": "external-secrets"}}}),
-    ("byo", "kubernetes", None),
-    ("lab", "kubernetes", None),
+@pytest.mark.parametrize("inventory,overrides,provider,auth", [
+    ("gke", {}, "gcpsm", None),
+    # The Hetzner sample keeps its secrets in the cluster (no GCP needed) ...
+    ("hetzner", {}, "kubernetes", None),
+    # ... and can still use Secret Manager with a service-account key off GKE.
+    ("hetzner", {"backend": "gcpsm", "auth": "sa-key", "gcpProjectId": "my-gcp-project"}, "gcpsm",
+     {"secretRef": {"secretAccessKeySecretRef": {"name": "secret-store-key", "key": "sa-key.json", "namespace": "external-secrets"}}}),
+    ("byo", {}, "kubernetes", None),
+    ("lab", {}, "kubernetes", None),
 ])
-def test_one_cluster_secret_store_named_alike_per_backend(inventory, provider, auth):
-    store = _one(_objects(inventory, "secret-store"), "ClusterSecretStore")
+def test_one_cluster_secret_store_named_alike_per_backend(inventory, overrides, provider, auth):
+    store = _one(_objects(inventory, "secret-store", **overrides), "ClusterSecretStore")
     assert store["metadata"]["name"] == "secret-store"
     assert list(store["spec"]["provider"]) == [provider]
     spec = store["spec"]["provider"][provider]
