@@ -91,11 +91,12 @@ class FakeGcp:
             self.faults.append(Fault(method, pattern, status, payload, times, headers))
 
     def mutations(self, since=0):
-        """Mutating requests received (method, service, path, body), excluding IAM policy reads."""
+        """Mutating requests received (method, service, path, body), excluding IAM policy reads
+        and token exchanges."""
         return [
             (m, s, p, b)
             for (m, s, p, b, _st) in self.log[since:]
-            if m in ("POST", "PUT", "PATCH", "DELETE") and not p.endswith(":getIamPolicy")
+            if m in ("POST", "PUT", "PATCH", "DELETE") and not p.endswith(":getIamPolicy") and s != "token"
         ]
 
     def mark(self):

@@ -12,7 +12,7 @@ import json
 import re
 
 import pytest
-from substratekit import run_module
+from substratekit import make_adc, run_module
 
 from ansible_collections.llm.platform.plugins.modules import gcp_secret, gcp_secret_info, gcp_subnetwork, gke_cluster
 
@@ -81,31 +81,9 @@ def test_secret_info_reads_the_latest_version_and_names_a_missing_one(fake, gcp_
 
 @pytest.fixture
 def adc(fake, tmp_path, monkeypatch):
-    """A service-account key whose token_uri is the test server; GOOGLE_APPLICATION_CREDENTIALS
-    points at it, so auth_kind=application (ADC) goes through google-auth's real flow."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
-    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-    email = "ci@%s.iam.gserviceaccount.com" % P
-    info = {
-        "type": "service_account",
-        "project_id": P,
-        "private_key_id": "k1",
-        "private_key": pem,
-        "client_email": email,
-        "client_id": "1",
-        "token_uri": fake.url + "/token",
-    }
-    path = tmp_path / "sa.json"
-    path.write_text(json.dumps(info))
-    path.chmod(0o600)
-    fake.trust_key(public, email)
-    fake.require_token = True
-    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
-    return {k: v for k, v in dict(fake_args(fake), auth_kind="application").items()}
+    """auth_kind=application (ADC) through google-auth's real flow against the test server."""
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", make_adc(fake, tmp_path / "sa.json"))
+    return dict(fake_args(fake), auth_kind="application")
 
 
 def fake_args(fake):
