@@ -115,10 +115,11 @@ def main():
     spec = gcp_argument_spec()
     spec.update(
         project={"type": "str", "required": True},
-        secrets={
+        secrets={  # names and lengths only: the values are generated here and never pass in
             "type": "list",
             "elements": "dict",
             "required": True,
+            "no_log": False,
             "options": {"name": {"type": "str", "required": True}, "length": {"type": "int", "default": 64}},
         },
         labels={"type": "dict", "default": {"managed-by": "llm-platform"}},
@@ -136,7 +137,7 @@ def main():
             name = item["name"]
             exists = client.get("secretmanager", "%s/%s" % (base, name)) is not None
             if exists:
-                status, _ = client.request("GET", "secretmanager", "%s/%s/versions/latest" % (base, name), allow=(400, 404))
+                status, _body = client.request("GET", "secretmanager", "%s/%s/versions/latest" % (base, name), allow=(400, 404))
                 if status == 200:
                     unchanged.append(name)
                     continue

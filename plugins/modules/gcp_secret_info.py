@@ -12,7 +12,7 @@ version_added: 0.1.0
 description:
   - Reads each of O(names) with C(GET v1/projects/{project}/secrets/{name}/versions/latest:access) and returns the
     decoded values in RV(values).
-  - The result carries secret values. Register it only on a task with C(no_log: true) and pass the values straight
+  - The result carries secret values. Register it only on a task with C(no_log) set to true and pass the values straight
     to the module that needs them.
   - Fails naming the secret when it does not exist or has no enabled version.
 author:
@@ -20,7 +20,6 @@ author:
 extends_documentation_fragment:
   - llm.platform.gcp
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 options:
   project:
     description: Project id of the secrets.
