@@ -194,3 +194,10 @@ def test_playbooks_of_the_artifact_resolve_their_group_vars(artifact):
     for path in (installed / "group_vars" / "all").iterdir():
         link = installed / "playbooks" / "group_vars" / "all" / path.name
         assert link.is_symlink() and yaml.safe_load(link.read_text()) == yaml.safe_load(path.read_text()), path.name
+
+
+def test_antsibull_docs_lint_on_the_installed_artifact(artifact):
+    """The docs Galaxy and docs sites render (plugin docs, role argument specs, RST) lint clean."""
+    installed, env = artifact[1], artifact[2]
+    rc, out = _run([os.path.join(BIN, "antsibull-docs"), "lint-collection-docs", "--plugin-docs", "."], cwd=str(installed), env=env)
+    assert rc == 0 and out.strip() == "", out[-4000:]
