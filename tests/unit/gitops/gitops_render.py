@@ -48,6 +48,21 @@ def stand_in_values():
     }
 
 
+def with_stand_ins(values):
+    """``values`` with stand_in_values() deep-merged into its apps overrides (a copy)."""
+    merged = copy.deepcopy(values)
+
+    def merge(dst, src):
+        for key, value in src.items():
+            if isinstance(value, dict) and isinstance(dst.get(key), dict):
+                merge(dst[key], value)
+            else:
+                dst[key] = copy.deepcopy(value)
+
+    merge(merged.setdefault("apps", {}), stand_in_values())
+    return merged
+
+
 def tool(name):
     """A binary from PATH or the lab's build ($LLM_PLATFORM_CACHE/bin); None if neither."""
     cached = os.path.join(CACHE, "bin", name)

@@ -7,7 +7,6 @@ source the app-of-apps pins is deployed by some Application."""
 
 from __future__ import annotations
 
-import copy
 import re
 
 import pytest
@@ -20,9 +19,9 @@ from .gitops_render import (
     applications,
     in_repo,
     render_app,
-    stand_in_values,
     tool,
     values_for,
+    with_stand_ins,
 )
 
 pytestmark = pytest.mark.skipif(tool("helm") is None, reason="helm not built (lab/build.sh helm)")
@@ -67,9 +66,7 @@ def _render_all(values):
 @pytest.mark.parametrize("inventory", CLOUDS)
 @pytest.mark.parametrize("tier", ["dev", "prod"])
 def test_every_image_of_a_real_cloud_is_pinned_by_digest(inventory, tier):
-    values = _values(inventory, tier)
-    values["apps"] = stand_in_values()  # the blocked images only; the next test covers them
-    found = _render_all(values)
+    found = _render_all(with_stand_ins(_values(inventory, tier)))  # stand-ins: the blocked images only
     for image in EXPECTED:
         assert any(image in ref for _where, ref in found), image
     if tier == "prod":
@@ -89,8 +86,7 @@ RENDERED = [("gke", "litellm"), ("hetzner", "litellm"), ("byo", "litellm"), ("gk
 @pytest.mark.parametrize("inventory,app", RENDERED)
 def test_a_blocked_image_makes_its_chart_refuse_to_render_off_the_lab(inventory, app):
     ((path, ref),) = BLOCKED_IMAGES[app].items()
-    pinned = _values(inventory, "prod")
-    pinned["apps"] = stand_in_values()
+    pinned = with_stand_ins(_values(inventory, "prod"))
     assert any(r == ref + "@" + STAND_IN_DIGEST or r.startswith(ref.split(":")[0] + ":") for _w, r in _render_all(pinned))
     with pytest.raises(RuntimeError) as failed:
         render_app(applications(_values(inventory, "prod"))[app])
@@ -102,17 +98,14 @@ def test_where_the_blocked_images_render():
     """RENDERED above is complete: no other real-cloud render carries a blocked image."""
     where = set()
     for inventory in CLOUDS:
-        values = _values(inventory, "prod")
-        values["apps"] = stand_in_values()
-        for name, app in applications(values).items():
+        for name, app in applications(with_stand_ins(_values(inventory, "prod"))).items():
             if in_repo(app) and any(r.endswith(STAND_IN_DIGEST) for _w, r in _images(render_app(app), name, [])):
                 where.add((inventory, name))
     assert where == set(RENDERED)
 
 
 def test_a_malformed_digest_is_refused_too():
-    values = _values("gke", "dev")
-    values["apps"] = copy.deepcopy(stand_in_values())
+    values = with_stand_ins(_values("gke", "dev"))
     values["apps"]["litellm"]["values"]["image"]["digest"] = "sha256:abc"
     with pytest.raises(RuntimeError, match=r"image\.digest: .*@sha256:abc.* is not pinned by digest"):
         render_app(applications(values)["litellm"])

@@ -18,6 +18,7 @@ from .gitops_render import (
     render_app,
     tool,
     values_for,
+    with_stand_ins,
 )
 
 pytestmark = pytest.mark.skipif(tool("helm") is None, reason="helm not built (lab/build.sh helm)")
@@ -160,3 +161,12 @@ def test_upstream_kueue_webhooks_are_scoped_to_kueue_managed_namespaces():
     assert unscoped == []
     deploy = next(o for o in objs if o["kind"] == "Deployment")
     assert deploy["spec"]["replicas"] == 1
+
+
+def test_gke_models_admit_the_proxy_only_subnet_of_the_gateway():
+    """On GKE the managed gateway's proxies come from the region's proxy-only subnet (created by
+    substrate_gke): the inventory hands its range to the routing chart, so the models' policy renders."""
+    objs = render_app(applications(with_stand_ins(values_for("gke", "full", ALL_ON)))["inference-routing"])
+    (policy,) = [o for o in objs if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "models-from-gateway"]
+    cidrs = [p["ipBlock"]["cidr"] for rule in policy["spec"]["ingress"] for p in rule["from"] if "ipBlock" in p]
+    assert cidrs == ["10.129.0.0/23"]
