@@ -31,7 +31,7 @@ def role_options(role):
     return copy.deepcopy(_role_options(role))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _role_options(role):
     path = os.path.join(ROLES_DIR, role, "meta", "argument_specs.yml")
     if not os.path.exists(path):
@@ -42,7 +42,9 @@ def _role_options(role):
 
 
 def all_role_names():
-    return sorted(os.path.basename(os.path.dirname(os.path.dirname(p))) for p in glob.glob(os.path.join(ROLES_DIR, "*", "meta", "argument_specs.yml")))
+    return sorted(
+        os.path.basename(os.path.dirname(os.path.dirname(p))) for p in glob.glob(os.path.join(ROLES_DIR, "*", "meta", "argument_specs.yml"))
+    )
 
 
 def ssh_identities():

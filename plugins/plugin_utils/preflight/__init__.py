@@ -19,6 +19,7 @@ named is never reported), and no secret value ever appears in a message.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import importlib
@@ -163,10 +164,8 @@ def _bound(err, rule_id):
 
 def _run(rule, config, err):
     if rule.each is None:
-        try:
+        with contextlib.suppress(Unknown):
             rule.fn(config, err)
-        except Unknown:
-            pass
         return
     for path, item in config.items(rule.each):
         try:

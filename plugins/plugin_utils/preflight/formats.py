@@ -20,7 +20,9 @@ _WINDOW = re.compile(r"^[1-9][0-9]*(s|m|h|d|mo)$")
 _QUANTITY = re.compile(r"^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$")
 _HF = re.compile(r"^hf://[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 _PVC = re.compile(r"^pvc://(?P<claim>[^/]+)(/(?P<path>.+))?$")
-_OCI = re.compile(r"^oci://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$")
+_OCI = re.compile(
+    r"^oci://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]+)?(/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$"
+)
 _DIGEST_IMAGE = re.compile(r"^[^@\s]+@sha256:[0-9a-f]{64}$")
 _HTTP = re.compile(r"^https?://(?P<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:[0-9]{1,5})?(/[^\s]*)?$")
 _SSH_URL = re.compile(r"^ssh://([A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(:[0-9]{1,5})?/[^\s]+$")
@@ -195,7 +197,7 @@ def replica_floor(cfg, model):
     return FLOORS[tier]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_data(name):
     """A data file of this package (cloud facts; each says where its data comes from).
     Cached: callers only read it."""

@@ -33,7 +33,7 @@ def steps(cfg, err):
                 err(P("bench_concurrencies", i), c, "an integer >= 1")
     elif profile == "rate":
         rates = cfg.get("bench_rates")
-        if isinstance(rates, list) and not rates or rates is None:
+        if (isinstance(rates, list) and not rates) or rates is None:
             err(P("bench_rates"), rates, "at least one step: a non-empty list of requests/s > 0 (bench_profile rate)")
         for i, r in enumerate(rates if isinstance(rates, list) else []):
             if is_num(r) and r <= 0:

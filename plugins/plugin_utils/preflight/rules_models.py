@@ -117,8 +117,12 @@ def floor_within_max(cfg, path, model, err):
     high = model.get("max_replicas", 1)
     floor = replica_floor(cfg, model)
     if is_int(high) and floor > high:
-        err(path("max_replicas"), high, "at least %d: cost_tier %s sets a replica floor of %d for models without min_replicas "
-            "(or set min_replicas)" % (floor, cfg.get("cost_tier"), floor))
+        err(
+            path("max_replicas"),
+            high,
+            "at least %d: cost_tier %s sets a replica floor of %d for models without min_replicas "
+            "(or set min_replicas)" % (floor, cfg.get("cost_tier"), floor),
+        )
 
 
 @rule("models.floors_fit_fleet")
@@ -159,9 +163,17 @@ def engine_args(cfg, path, model, err):
                 continue
             flag = arg.split("=", 1)[0]
             if flag in CHART_FLAGS:
-                err(path("engine_args", index), arg, "no %s: the chart sets it from %s (drop it from engine_args)" % (flag, CHART_FLAGS[flag]))
+                err(
+                    path("engine_args", index),
+                    arg,
+                    "no %s: the chart sets it from %s (drop it from engine_args)" % (flag, CHART_FLAGS[flag]),
+                )
             elif not _FLAG.match(arg):
-                err(path("engine_args", index), arg, "one argument per item, --flag or --flag=value (no spaces: the chart passes each item as one argv word)")
+                err(
+                    path("engine_args", index),
+                    arg,
+                    "one argument per item, --flag or --flag=value (no spaces: the chart passes each item as one argv word)",
+                )
 
 
 @rule("models.canary", each="models")

@@ -50,7 +50,11 @@ def features_in_profile(cfg, err):
         # A default-on feature outside the profile is simply not delivered; one switched on
         # explicitly is a mistake worth naming.
         if explicit.get(name) is True and PROFILES.index(needs_profile) > rank:
-            err(P("platform_features", name), True, "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile))
+            err(
+                P("platform_features", name),
+                True,
+                "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile),
+            )
 
 
 @rule("platform.feature_dependencies")
@@ -69,8 +73,12 @@ def kserve_for_models(cfg, err):
         return
     users = ["%s (%s)" % (path, m.get("name")) for path, m in cfg.all_items("models") if m.get("engine", "vllm") == "kserve"]
     if users:
-        err(P("platform_features", "kserve"), False, "true: %s use%s engine kserve, which the KServe operator serves (or give them "
-            "engine vllm)" % (", ".join(users), "s" if len(users) == 1 else ""))
+        err(
+            P("platform_features", "kserve"),
+            False,
+            "true: %s use%s engine kserve, which the KServe operator serves (or give them "
+            "engine vllm)" % (", ".join(users), "s" if len(users) == 1 else ""),
+        )
 
 
 @rule("platform.gpu_stack_substrate")
@@ -90,7 +98,9 @@ def gpu_stack_substrate(cfg, err):
 def gateway_class_substrate(cfg, err):
     gateway, substrate = cfg.get("gateway_class"), cfg.get("substrate")
     if isinstance(gateway, str) and substrate in ("hetzner", "byo", "lab") and gateway.startswith("gke-"):
-        err(P("gateway_class"), gateway, "a GatewayClass that exists off GKE (gke-* classes are provided by GKE only), such as agentgateway")
+        err(
+            P("gateway_class"), gateway, "a GatewayClass that exists off GKE (gke-* classes are provided by GKE only), such as agentgateway"
+        )
 
 
 @rule("platform.repo_url_format")

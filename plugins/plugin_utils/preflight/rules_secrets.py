@@ -92,23 +92,25 @@ def store_name(cfg, err):
         err(P("secret_store_name"), name, DNS_LABEL)
 
 
+_QUERY_SECRET = re.compile(r"[?&][a-z_]*(token|key|password|secret)=", re.I)
+
+
 @rule("secrets.no_credentials_in_urls")
 def no_credentials_in_urls(cfg, err):
-    for name, home in URL_CREDENTIAL_HOME.items():
-        url = cfg.get(name)
-        creds = url_credentials(url)
-        if not creds:
-            continue
-        user, password = creds
-        ssh_user_only = url.startswith("ssh://") and not password
-        if ssh_user_only:
-            continue  # ssh://git@host/...: a user name, the key is elsewhere
-        err(P(name), url, "a URL without credentials (they would be stored in git and in Argo CD or printed in logs); put the "
-            "secret in %s" % home)
     for name in sorted(cfg.values):
-        value = cfg.get(name)
-        if name not in URL_CREDENTIAL_HOME and isinstance(value, str) and re.search(r"[?&][a-z_]*(token|key|password|secret)=", value, re.I):
-            err(P(name), value, "a URL without a secret in its query string; pass the secret in a vaulted variable or the environment")
+        url = cfg.get(name)
+        if not isinstance(url, str):
+            continue
+        home = URL_CREDENTIAL_HOME.get(name, "a vaulted variable or the environment, never in the URL")
+        creds = url_credentials(url)
+        if creds and not (url.startswith("ssh://") and not creds[1]):  # ssh://git@host/...: a user name, the key is elsewhere
+            err(
+                P(name),
+                url,
+                "a URL without credentials (they would be stored in git and in Argo CD or printed in logs); put the secret in %s" % home,
+            )
+        elif "://" in url and _QUERY_SECRET.search(url):
+            err(P(name), url, "a URL without a secret in its query string; put the secret in %s" % home)
 
 
 @rule("secrets.private_key_in_public_field")
@@ -116,8 +118,12 @@ def private_key_in_public_field(cfg, err):
     for name in sorted(cfg.values):
         value = cfg.get(name)
         if isinstance(value, str) and "PRIVATE KEY-----" in value and ("public" in name or not is_secret_name(name)):
-            err(P(name), "<hidden: private key material>", "no private key here: %s is not a secret option (its value is printed "
-                "and stored); give the private key to ansible_ssh_private_key_file or the matching *_private_key option" % name)
+            err(
+                P(name),
+                "<hidden: private key material>",
+                "no private key here: %s is not a secret option (its value is printed "
+                "and stored); give the private key to ansible_ssh_private_key_file or the matching *_private_key option" % name,
+            )
 
 
 @rule("placeholders.markers")
@@ -151,6 +157,6 @@ def placeholder_example_hosts(cfg, err):
     for path, model in cfg.items("models"):
         source = model.get("source")
         if isinstance(source, str) and source.startswith("oci://"):
-            host = source[len("oci://"):].split("/", 1)[0].split(":", 1)[0]
+            host = source[len("oci://") :].split("/", 1)[0].split(":", 1)[0]
             if example_domain(host):
                 err(path("source"), source, "an image in a registry that exists: %s is reserved for documentation (RFC 2606)" % host)

@@ -20,8 +20,12 @@ def kubeconfig_exists(cfg, err):
     for name in ("kubeconfig_path", "substrate_byo_kubeconfig"):
         path = cfg.get(name)
         if isinstance(path, str) and path and "{{" not in path and not exists(os.path.expanduser(path)):
-            err(P(name), path, "the kubeconfig of your cluster, a file that exists on the controller (byo reads it; it is never "
-                "written for you): set KUBECONFIG or kubeconfig_path")
+            err(
+                P(name),
+                path,
+                "the kubeconfig of your cluster, a file that exists on the controller (byo reads it; it is never "
+                "written for you): set KUBECONFIG or kubeconfig_path",
+            )
 
 
 @rule("byo.version_range")
@@ -33,7 +37,7 @@ def version_range(cfg, err):
             continue
         match = _MINOR.match(value)
         if not match:
-            err(P(name), value, "a Kubernetes minor version such as \"1.30\" (quoted: 1.30 unquoted is the number 1.3)")
+            err(P(name), value, 'a Kubernetes minor version such as "1.30" (quoted: 1.30 unquoted is the number 1.3)')
         else:
             minors[name] = int(match.group(1))
     if len(minors) == 2 and minors["substrate_byo_min_version"] > minors["substrate_byo_max_version"]:

@@ -99,7 +99,11 @@ def location_known(cfg, err):
     elif match and value not in zones.get(match["region"], ()):
         region = match["region"]
         offered = ", ".join(sorted(zones[region])) if region in zones else "none: %s is not a GCP region in gcp_zones.yml" % region
-        err(P("substrate_gke_location"), value, "a zone of its region: %s (gcp_zones.yml; newer zones: substrate_gke_extra_accelerators)" % offered)
+        err(
+            P("substrate_gke_location"),
+            value,
+            "a zone of its region: %s (gcp_zones.yml; newer zones: substrate_gke_extra_accelerators)" % offered,
+        )
     elif not match and value not in zones:
         err(P("substrate_gke_location"), value, "a GCP region listed in gcp_zones.yml, such as us-central1 or europe-west4")
 
@@ -116,8 +120,12 @@ def node_locations_in_region(cfg, err):
             if not isinstance(value, str):
                 continue
             if value not in zones:
-                err(P("substrate_gke_node_locations", index), value, "a zone of region %s (%s), the region of substrate_gke_location %s"
-                    % (region, ", ".join(sorted(zones)), cfg.get("substrate_gke_location", DEFAULT_LOCATION)))
+                err(
+                    P("substrate_gke_node_locations", index),
+                    value,
+                    "a zone of region %s (%s), the region of substrate_gke_location %s"
+                    % (region, ", ".join(sorted(zones)), cfg.get("substrate_gke_location", DEFAULT_LOCATION)),
+                )
 
 
 @rule("gke.system_pool")
@@ -129,7 +137,11 @@ def system_pool(cfg, err):
     if not pools:
         err(P("cpu_pools"), pools, "at least one CPU pool on GKE: the first is the system pool created with the cluster")
     elif items and items[0][0].keys[1] == 0 and is_int(items[0][1].get("min_nodes")) and items[0][1]["min_nodes"] < 1:
-        err(P("cpu_pools", 0, "min_nodes"), items[0][1]["min_nodes"], "at least 1: the system pool (Argo CD, controllers) never scales to zero")
+        err(
+            P("cpu_pools", 0, "min_nodes"),
+            items[0][1]["min_nodes"],
+            "at least 1: the system pool (Argo CD, controllers) never scales to zero",
+        )
 
 
 def _machines():
@@ -143,8 +155,12 @@ def machine_types(cfg, err):
         for path, pool in cfg.items(var):
             machine = pool.get("machine_type")
             if isinstance(machine, str) and machine.split("-", 1)[0] not in series:
-                err(path("machine_type"), machine, "a Compute Engine machine type such as e2-standard-4 or g2-standard-4 "
-                    "(%s is not one of Compute Engine's series)" % machine)
+                err(
+                    path("machine_type"),
+                    machine,
+                    "a Compute Engine machine type such as e2-standard-4 or g2-standard-4 "
+                    "(%s is not one of Compute Engine's series)" % machine,
+                )
 
 
 @rule("gke.gpu_machine_matches_pool", each="gpu_pools")
@@ -164,13 +180,19 @@ def gpu_machine_matches_pool(cfg, path, pool, err):
     elif machine.startswith("n1-"):
         counts = data["n1_attachable"].get(acc)
         if counts is None:
-            err(path("accelerator"), acc, "a GPU N1 machines take (%s), or the machine type that carries %s"
-                % (", ".join(sorted(data["n1_attachable"])), acc))
+            err(
+                path("accelerator"),
+                acc,
+                "a GPU N1 machines take (%s), or the machine type that carries %s" % (", ".join(sorted(data["n1_attachable"])), acc),
+            )
         elif gpus not in counts:
             err(path("gpus_per_node"), gpus, "%s GPUs of %s on an N1 machine" % (" or ".join(map(str, counts)), acc))
     elif machine.split("-", 1)[0] in data["series"]:
-        err(path("machine_type"), machine, "a machine type with GPUs: an accelerator-optimized type (a2-, a3-, a4-, g2-, g4-) or n1- "
-            "with an attached GPU")
+        err(
+            path("machine_type"),
+            machine,
+            "a machine type with GPUs: an accelerator-optimized type (a2-, a3-, a4-, g2-, g4-) or n1- with an attached GPU",
+        )
 
 
 @rule("gke.accelerator_in_zones", each="gpu_pools")
@@ -186,8 +208,12 @@ def accelerator_in_zones(cfg, path, pool, err):
     missing = [z for z in zones if acc not in table[z]]
     if missing:
         offered = sorted(set.intersection(*(set(table[z]) for z in zones))) if zones else []
-        err(path("accelerator"), acc, "a GPU type GKE offers in %s: %s (see gke_accelerators.yml; extend with substrate_gke_extra_accelerators)"
-            % (", ".join(zones), ", ".join(offered) or "none in all of these zones"))
+        err(
+            path("accelerator"),
+            acc,
+            "a GPU type GKE offers in %s: %s (see gke_accelerators.yml; extend with substrate_gke_extra_accelerators)"
+            % (", ".join(zones), ", ".join(offered) or "none in all of these zones"),
+        )
 
 
 @rule("gke.accelerator_table")
@@ -199,8 +225,12 @@ def accelerator_table_covers_zones(cfg, err):
     unknown = [z for z in zones if z not in table]
     if not zones or unknown:
         value = cfg.get(var, DEFAULT_LOCATION) if var == "substrate_gke_location" else unknown
-        err(P(var), value, "zones listed in plugins/plugin_utils/preflight/gke_accelerators.yml (%s), or add them with "
-            "substrate_gke_extra_accelerators" % ", ".join([*sorted(table)[:6], "..."]))
+        err(
+            P(var),
+            value,
+            "zones listed in plugins/plugin_utils/preflight/gke_accelerators.yml (%s), or add them with "
+            "substrate_gke_extra_accelerators" % ", ".join([*sorted(table)[:6], "..."]),
+        )
 
 
 @rule("gke.driver_installation", each="gpu_pools")
@@ -208,8 +238,12 @@ def driver_installation(cfg, path, pool, err):
     version = pool.get("driver_version", cfg.get("substrate_gke_gpu_driver_version", "DEFAULT"))
     if cfg.get("gpu_stack") == "gke-managed" and version == "INSTALLATION_DISABLED":
         where = path("driver_version") if "driver_version" in pool else P("substrate_gke_gpu_driver_version")
-        err(where, version, "DEFAULT or LATEST with gpu_stack gke-managed (INSTALLATION_DISABLED leaves the GPUs without a driver: "
-            "nothing else installs one on GKE)")
+        err(
+            where,
+            version,
+            "DEFAULT or LATEST with gpu_stack gke-managed (INSTALLATION_DISABLED leaves the GPUs without a driver: "
+            "nothing else installs one on GKE)",
+        )
 
 
 @rule("gke.node_service_account")
@@ -220,12 +254,18 @@ def node_service_account(cfg, err):
     cluster = cfg.get("cluster_name")
     if isinstance(name, str):
         if not _SA_ID.match(name):
-            err(P("substrate_gke_node_sa_name"), name, "a service account id: 6-30 lowercase letters, digits or '-', starting with a letter")
+            err(
+                P("substrate_gke_node_sa_name"), name, "a service account id: 6-30 lowercase letters, digits or '-', starting with a letter"
+            )
     elif isinstance(cluster, str) and name is None:
         derived = "gke-%s-nodes" % cluster
         if not _SA_ID.match(derived):
-            err(P("cluster_name"), cluster, "at most 20 characters on GKE: the node service account gke-<cluster_name>-nodes (%s) "
-                "must be 6-30 characters (or set substrate_gke_node_sa_name)" % derived)
+            err(
+                P("cluster_name"),
+                cluster,
+                "at most 20 characters on GKE: the node service account gke-<cluster_name>-nodes (%s) "
+                "must be 6-30 characters (or set substrate_gke_node_sa_name)" % derived,
+            )
 
 
 @rule("gke.control_plane_cidrs")
@@ -234,14 +274,23 @@ def control_plane_cidrs(cfg, err):
     if private is True and isinstance(block, str):
         net = cidr(block)
         if net is None or net.version != 4 or net.prefixlen != 28 or not net.is_private:
-            err(P("substrate_gke_master_ipv4_cidr_block"), block, "a private IPv4 /28 such as 172.16.0.32/28 (private nodes need one "
-                "for the control plane)")
+            err(
+                P("substrate_gke_master_ipv4_cidr_block"),
+                block,
+                "a private IPv4 /28 such as 172.16.0.32/28 (private nodes need one for the control plane)",
+            )
     elif private is False and isinstance(block, str) and block:
-        err(P("substrate_gke_master_ipv4_cidr_block"), block, "empty without substrate_gke_private_nodes: true (the block is only "
-            "used by private clusters)")
+        err(
+            P("substrate_gke_master_ipv4_cidr_block"),
+            block,
+            "empty without substrate_gke_private_nodes: true (the block is only used by private clusters)",
+        )
     for index, entry in enumerate(cfg.get("substrate_gke_master_authorized_networks") or []):
         with skip_unknown:
             value = entry.get("cidr_block") if isinstance(entry, dict) else entry
             if cidr(value) is None:
-                err(P("substrate_gke_master_authorized_networks", index, "cidr_block"), value,
-                    "a CIDR with no host bits set, such as 198.51.100.0/24 ({cidr_block, display_name})")
+                err(
+                    P("substrate_gke_master_authorized_networks", index, "cidr_block"),
+                    value,
+                    "a CIDR with no host bits set, such as 198.51.100.0/24 ({cidr_block, display_name})",
+                )

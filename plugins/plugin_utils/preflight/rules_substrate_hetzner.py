@@ -32,7 +32,10 @@ DEFAULTS = {
     "substrate_hetzner_k3s_service_cidr": "10.43.0.0/16",
 }
 _K3S_VERSION = re.compile(r"^v1\.[0-9]+\.[0-9]+\+k3s[0-9]+$")
-_SSH_PUBLIC = re.compile(r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/=]{40,}( .*)?$")
+_SSH_PUBLIC = re.compile(
+    r"^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com)"
+    r" [A-Za-z0-9+/=]{40,}( .*)?$"
+)
 
 
 def _get(cfg, name):
@@ -130,8 +133,13 @@ def location_network_zone(cfg, err):
         return
     if data["locations"][place] != zone:
         where = "substrate_hetzner_network_zone" if "substrate_hetzner_network_zone" in cfg else "substrate_hetzner_location"
-        err(P(where), zone if where.endswith("zone") else place, "%s: location %s is in network zone %s, and a network's servers "
-            "and subnets share one zone (docs.hetzner.com/cloud/networks/faq)" % (data["locations"][place], place, data["locations"][place]))
+        err(
+            P(where),
+            zone if where.endswith("zone") else place,
+            "%s: location %s is in network zone %s, and a network's servers "
+            "and subnets share one zone (docs.hetzner.com/cloud/networks/faq)"
+            % (data["locations"][place], place, data["locations"][place]),
+        )
 
 
 @rule("hetzner.vswitch_zone")
@@ -140,8 +148,12 @@ def vswitch_zone(cfg, err):
     zone = _get(cfg, "substrate_hetzner_network_zone")
     zones = load_data("hetzner.yml")["vswitch_network_zones"]
     if is_int(vswitch) and vswitch > 0 and isinstance(zone, str) and zone not in zones:
-        err(P("substrate_hetzner_vswitch_id"), vswitch, "0 in network zone %s: vSwitch coupling exists only in %s (then the GPU "
-            "workers join over their public addresses)" % (zone, ", ".join(zones)))
+        err(
+            P("substrate_hetzner_vswitch_id"),
+            vswitch,
+            "0 in network zone %s: vSwitch coupling exists only in %s (then the GPU "
+            "workers join over their public addresses)" % (zone, ", ".join(zones)),
+        )
     elif is_int(vswitch) and vswitch < 0:
         err(P("substrate_hetzner_vswitch_id"), vswitch, "0 (no vSwitch) or a Robot vSwitch id > 0")
 
@@ -158,12 +170,19 @@ def server_types(cfg, err):
         if machine is None:
             err(path("machine_type"), None, "an hcloud server type such as cpx42: Hetzner CPU pools are servers the role creates")
         elif isinstance(machine, str) and machine not in cloud:
-            err(path("machine_type"), machine, "an hcloud server type such as cpx42 or ccx33 (%s is not one; hetzner.yml lists them)" % machine)
+            err(
+                path("machine_type"),
+                machine,
+                "an hcloud server type such as cpx42 or ccx33 (%s is not one; hetzner.yml lists them)" % machine,
+            )
     for path, pool in cfg.items("gpu_pools"):
         machine = pool.get("machine_type")
         if isinstance(machine, str) and machine not in robot:
-            err(path("machine_type"), machine, "a Hetzner dedicated GPU server product: %s (GPU servers are Robot servers, listed "
-                "under gpu_workers)" % ", ".join(robot))
+            err(
+                path("machine_type"),
+                machine,
+                "a Hetzner dedicated GPU server product: %s (GPU servers are Robot servers, listed under gpu_workers)" % ", ".join(robot),
+            )
 
 
 @rule("hetzner.one_architecture")
@@ -173,8 +192,12 @@ def one_architecture(cfg, err):
     places += [(path("machine_type"), pool.get("machine_type")) for path, pool in cfg.items("cpu_pools")]
     for path, machine in places:
         if isinstance(machine, str) and machine in arm:
-            err(path, machine, "an x86 server type (cx, cpx, ccx): every node, the x86 GPU servers included, runs the one k3s "
-                "binary of substrate_hetzner_k3s_binary_url (amd64), so an Arm %s server could not start it" % machine)
+            err(
+                path,
+                machine,
+                "an x86 server type (cx, cpx, ccx): every node, the x86 GPU servers included, runs the one k3s "
+                "binary of substrate_hetzner_k3s_binary_url (amd64), so an Arm %s server could not start it" % machine,
+            )
 
 
 @rule("hetzner.gpu_server_matches_pool", each="gpu_pools")
@@ -191,8 +214,10 @@ def gpu_server_matches_pool(cfg, path, pool, err):
 
 @rule("hetzner.fixed_pools")
 def fixed_pools(cfg, err):
-    for var, why in (("cpu_pools", "the role creates min_nodes servers (no autoscaler on Hetzner)"),
-                     ("gpu_pools", "GPU servers are ordered out of band; quotas count max_nodes")):
+    for var, why in (
+        ("cpu_pools", "the role creates min_nodes servers (no autoscaler on Hetzner)"),
+        ("gpu_pools", "GPU servers are ordered out of band; quotas count max_nodes"),
+    ):
         for path, pool in cfg.items(var):
             low, high = pool.get("min_nodes"), pool.get("max_nodes")
             if is_int(low) and is_int(high) and low != high:
@@ -216,8 +241,11 @@ def server_names(cfg, err):
         if not isinstance(name, str):
             continue
         if name == "cp":
-            err(path("name"), name, "a name other than cp: servers are named <cluster_name>-<pool>-<n> and %s-cp-<n> are the "
-                "control plane's" % cluster)
+            err(
+                path("name"),
+                name,
+                "a name other than cp: servers are named <cluster_name>-<pool>-<n> and %s-cp-<n> are the control plane's" % cluster,
+            )
         elif is_int(count) and len("%s-%s-%d" % (cluster, name, max(count, 1))) > 63:
             err(path("name"), name, "a shorter name: server names <cluster_name>-<pool>-<n> must fit 63 characters")
 
@@ -228,8 +256,11 @@ def k3s_binary(cfg, err):
     if isinstance(version, str) and not _K3S_VERSION.match(version):
         err(P("substrate_hetzner_k3s_version"), version, "a k3s release such as v1.33.5+k3s1")
     if isinstance(checksum, str) and checksum and not is_sha256(checksum):
-        err(P("substrate_hetzner_k3s_binary_checksum"), checksum, "empty, or sha256:<64 lowercase hex> of the binary "
-            "(get_url's checksum format)")
+        err(
+            P("substrate_hetzner_k3s_binary_checksum"),
+            checksum,
+            "empty, or sha256:<64 lowercase hex> of the binary (get_url's checksum format)",
+        )
     src = cfg.get("substrate_hetzner_k3s_binary_src")
     exists = cfg.context.get("exists", os.path.exists)
     if isinstance(src, str) and src and not exists(os.path.expanduser(src)):
@@ -244,8 +275,12 @@ def ssh_public_key(cfg, err):
     if "PRIVATE KEY" in key:
         return  # secrets.private_key_in_public_field names it without echoing it
     if not _SSH_PUBLIC.match(key.strip()):
-        err(P("substrate_hetzner_ssh_public_key"), key[:40], "one OpenSSH public key line (ssh-ed25519 AAAA... comment): the servers "
-            "are created with it and the k3s play logs in with the matching private key")
+        err(
+            P("substrate_hetzner_ssh_public_key"),
+            key[:40],
+            "one OpenSSH public key line (ssh-ed25519 AAAA... comment): the servers "
+            "are created with it and the k3s play logs in with the matching private key",
+        )
 
 
 @rule("hetzner.gpu_workers_ssh")
@@ -258,14 +293,24 @@ def gpu_workers_ssh(cfg, err):
             address = hostvars.get("ansible_host")
             keyfile = hostvars.get("ansible_ssh_private_key_file") or hostvars.get("ansible_private_key_file")
             if not address:
-                err(P("gpu_workers", host, "ansible_host"), address, "the GPU server's address (hosts.yml, gpu_workers): k3s joins it "
-                    "over SSH")
+                err(
+                    P("gpu_workers", host, "ansible_host"),
+                    address,
+                    "the GPU server's address (hosts.yml, gpu_workers): k3s joins it over SSH",
+                )
             elif keyfile and not exists(os.path.expanduser(str(keyfile))):
-                err(P("gpu_workers", host, "ansible_ssh_private_key_file"), keyfile, "a private key file that exists on the controller "
-                    "(the key installed on the Robot server when it was ordered)")
+                err(
+                    P("gpu_workers", host, "ansible_ssh_private_key_file"),
+                    keyfile,
+                    "a private key file that exists on the controller (the key installed on the Robot server when it was ordered)",
+                )
             elif not keyfile and not identities:
-                err(P("gpu_workers", host, "ansible_ssh_private_key_file"), None, "the private key of the SSH key installed on this "
-                    "Robot server: the controller has no ssh-agent and no ~/.ssh/id_* key to log in with")
+                err(
+                    P("gpu_workers", host, "ansible_ssh_private_key_file"),
+                    None,
+                    "the private key of the SSH key installed on this "
+                    "Robot server: the controller has no ssh-agent and no ~/.ssh/id_* key to log in with",
+                )
 
 
 @rule("hetzner.gpu_workers_match_pools")
@@ -280,5 +325,9 @@ def gpu_workers_match_pools(cfg, err):
             return
         wanted += nodes
     if wanted != len(hosts):
-        err(P("gpu_pools"), "%d GPU servers" % wanted, "as many GPU servers (max_nodes summed over gpu_pools) as hosts under "
-            "gpu_workers (%d: %s): quotas and the GPU fleet are counted from gpu_pools" % (len(hosts), ", ".join(sorted(hosts))))
+        err(
+            P("gpu_pools"),
+            "%d GPU servers" % wanted,
+            "as many GPU servers (max_nodes summed over gpu_pools) as hosts under "
+            "gpu_workers (%d: %s): quotas and the GPU fleet are counted from gpu_pools" % (len(hosts), ", ".join(sorted(hosts))),
+        )

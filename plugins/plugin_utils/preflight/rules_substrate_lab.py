@@ -50,5 +50,8 @@ def node_shapes(cfg, err):
     pools = set(_pool_names(cfg, "cpu_pools", "gpu_pools", "substrate_lab_extra_gpu_pools"))
     for name, shape in shapes.items():
         if name not in pools:
-            err(P("substrate_lab_node_shapes", str(name)), shape, "a shape for a pool that exists (%s): a shape for another name "
-                "is silently ignored" % ", ".join(sorted(pools)))
+            err(
+                P("substrate_lab_node_shapes", str(name)),
+                shape,
+                "a shape for a pool that exists (%s): a shape for another name is silently ignored" % ", ".join(sorted(pools)),
+            )

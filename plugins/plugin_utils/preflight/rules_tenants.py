@@ -37,7 +37,11 @@ def tenant_names(cfg, err):
     for path, tenant in cfg.items("tenants"):
         name = tenant.get("name")
         if isinstance(name, str) and not is_dns_label(name, MAX_TENANT_NAME):
-            err(path("name"), name, "%s, at most %d characters (it names a namespace and prefixes LiteLLM ids)" % (DNS_LABEL, MAX_TENANT_NAME))
+            err(
+                path("name"),
+                name,
+                "%s, at most %d characters (it names a namespace and prefixes LiteLLM ids)" % (DNS_LABEL, MAX_TENANT_NAME),
+            )
     values = [t.get("name") if isinstance(t, dict) else INVALID for t in cfg.get("tenants") or []]
     for value, index in duplicates(values):
         err(P("tenants", index, "name"), value, "unique tenant names")
@@ -132,8 +136,11 @@ def key_budget_within_tenant(cfg, path, tenant, err):
             if value < 0:
                 err(path("keys", index, "max_usd"), value, "a budget >= 0 (USD)")
             elif is_num(limit) and value > limit:
-                err(path("keys", index, "max_usd"), value, "at most %s, the tenant's budget.max_usd (LiteLLM stops the team first; "
-                    "a larger key budget never applies)" % limit)
+                err(
+                    path("keys", index, "max_usd"),
+                    value,
+                    "at most %s, the tenant's budget.max_usd (LiteLLM stops the team first; a larger key budget never applies)" % limit,
+                )
 
 
 @rule("tenants.key_alias_collision")
@@ -152,6 +159,9 @@ def key_alias_collision(cfg, err):
             explicit = bool(tenant.get("keys"))
             where = path("keys", index, "name") if explicit else path("name")
             if alias in seen and seen[alias][0] != name:
-                err(where, key_name if explicit else name,
-                    "a name whose LiteLLM key alias %r no other tenant's key has (%s derives it too)" % (alias, seen[alias][1]))
+                err(
+                    where,
+                    key_name if explicit else name,
+                    "a name whose LiteLLM key alias %r no other tenant's key has (%s derives it too)" % (alias, seen[alias][1]),
+                )
             seen.setdefault(alias, (name, str(where)))

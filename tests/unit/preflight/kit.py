@@ -210,7 +210,10 @@ def run_playbook_cases(cloud, cases, workdir):
                 "vars_files": [vars_file],
                 "tasks": [
                     {"name": "preflight", "llm.platform.preflight": {}, "register": "r", "ignore_errors": True},
-                    {"name": "keep the result", "ansible.builtin.set_fact": {"__cases": "{{ __cases | default({}) | combine({%r: r}) }}" % case_id}},
+                    {
+                        "name": "keep the result",
+                        "ansible.builtin.set_fact": {"__cases": "{{ __cases | default({}) | combine({%r: r}) }}" % case_id},
+                    },
                 ],
             }
         )
@@ -220,7 +223,9 @@ def run_playbook_cases(cloud, cases, workdir):
             "name": "results",
             "hosts": "localhost",
             "gather_facts": False,
-            "tasks": [{"name": "write them", "ansible.builtin.copy": {"content": "{{ __cases | to_json }}", "dest": results_file, "mode": "0600"}}],
+            "tasks": [
+                {"name": "write them", "ansible.builtin.copy": {"content": "{{ __cases | to_json }}", "dest": results_file, "mode": "0600"}}
+            ],
         }
     )
     playbook = os.path.join(workdir, "cases.yml")
@@ -239,5 +244,8 @@ def run_playbook_cases(cloud, cases, workdir):
     if os.path.exists(results_file):
         with open(results_file, encoding="utf-8") as handle:
             results = json.load(handle)
-    calls = open(net_log, encoding="utf-8").read().splitlines() if os.path.exists(net_log) else []
+    calls = []
+    if os.path.exists(net_log):
+        with open(net_log, encoding="utf-8") as handle:
+            calls = handle.read().splitlines()
     return results, out, calls

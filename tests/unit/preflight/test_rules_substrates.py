@@ -22,7 +22,16 @@ def gke(cfg):
         substrate_gke_project_id="my-gcp-project",
         substrate_gke_location="us-central1-a",
         cpu_pools=[{"name": "default-pool", "machine_type": "e2-standard-4", "min_nodes": 1, "max_nodes": 3}],
-        gpu_pools=[{"name": "gpu-l4", "machine_type": "g2-standard-4", "accelerator": "nvidia-l4", "gpus_per_node": 1, "min_nodes": 0, "max_nodes": 2}],
+        gpu_pools=[
+            {
+                "name": "gpu-l4",
+                "machine_type": "g2-standard-4",
+                "accelerator": "nvidia-l4",
+                "gpus_per_node": 1,
+                "min_nodes": 0,
+                "max_nodes": 2,
+            }
+        ],
     )
     return gke
 
@@ -40,7 +49,16 @@ def hetzner(cfg):
         substrate_hetzner_operator_cidrs=["198.51.100.0/24"],
         substrate_hetzner_firewall_allow_world=False,
         cpu_pools=[{"name": "workers", "machine_type": "cpx42", "min_nodes": 2, "max_nodes": 2}],
-        gpu_pools=[{"name": "gpu", "machine_type": "gex44", "accelerator": "nvidia-rtx-4000-sff-ada", "gpus_per_node": 1, "min_nodes": 2, "max_nodes": 2}],
+        gpu_pools=[
+            {
+                "name": "gpu",
+                "machine_type": "gex44",
+                "accelerator": "nvidia-rtx-4000-sff-ada",
+                "gpus_per_node": 1,
+                "min_nodes": 2,
+                "max_nodes": 2,
+            }
+        ],
     )
     return hz
 
@@ -204,7 +222,9 @@ def test_hetzner_network_and_location(hetzner):
     assert sorted(hetzner_paths(hetzner)) == ["substrate_hetzner_location", "substrate_hetzner_network_cidr"]
 
 
-@pytest.mark.parametrize(("location", "zone"), [("fsn1", "eu-central"), ("hel1", "eu-central"), ("ash", "us-east"), ("hil", "us-west"), ("sin", "ap-southeast")])
+@pytest.mark.parametrize(
+    ("location", "zone"), [("fsn1", "eu-central"), ("hel1", "eu-central"), ("ash", "us-east"), ("hil", "us-west"), ("sin", "ap-southeast")]
+)
 def test_hetzner_location_and_its_network_zone(hetzner, location, zone):
     hetzner.update(substrate_hetzner_location=location, substrate_hetzner_network_zone=zone)
     assert hetzner_paths(hetzner) == []
