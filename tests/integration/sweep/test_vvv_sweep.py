@@ -119,10 +119,13 @@ def test_no_secret_at_vvv_in_output_files_or_lab_objects(lab, edge, workdir):
     # Not written by the runs: the cluster's own storage and logs, the LiteLLM database, and
     # the sweep's own LiteLLM config (where the upstream key is meant to be).
     exclude = [os.path.join(cache, "lab"), litellm.prefix, sweepkit.litellm_offline.cache_dir(), os.path.join(workdir, "litellm.yaml")]
-    # Ours alone (temp files of every run are kept in workdir): known values and key-like strings.
-    own = sweepkit.written_files([workdir, sweepkit.REPO_ROOT, cache], marker, exclude)
-    # Shared with other users of the machine: known values only.
-    shared = sweepkit.written_files([os.path.expanduser("~/.ansible"), tempfile.gettempdir()], marker, [workdir, *exclude])
+    # Ours alone (temp files of every run are kept in workdir; platform_argocd's manifest cache):
+    # known values and key-like strings.
+    argocd_cache = os.path.join(cache, "argocd")
+    own = sweepkit.written_files([workdir, sweepkit.REPO_ROOT, argocd_cache], marker, exclude)
+    # Shared with other users of the machine (their builds and runs write there too): known values only.
+    shared_roots = [os.path.expanduser("~/.ansible"), tempfile.gettempdir(), cache]
+    shared = sweepkit.written_files(shared_roots, marker, [workdir, argocd_cache, *exclude])
     assert set(logs) <= set(own)
     canary_file = os.path.join(workdir, "tmp", "canary.txt")
     assert canary_file in own
