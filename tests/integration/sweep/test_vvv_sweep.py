@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -43,7 +44,10 @@ def lab():
 def workdir():
     path = tempfile.mkdtemp(prefix="vvv-sweep-")
     os.chmod(path, 0o755)  # noqa: S103 - postgres (the LiteLLM kit's database) must traverse it
-    return path
+    yield path
+    # -vvv logs of a failed sweep may hold the secret it found: kept only on request.
+    if os.environ.get("LLM_PLATFORM_SWEEP_KEEP") != "1":
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
