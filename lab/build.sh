@@ -46,7 +46,9 @@ fi
 [[ -n "$PY" ]] || die "no python3 with PyYAML found (run scripts/venv.sh first)"
 q() { "$PY" "$LAB_DIR/versions.py" "$@"; }
 
-command -v go >/dev/null || die "go not found on PATH (need Go >= $(q go-min))"
+# The pinned toolchain is fetched from the module proxy when go is missing or too old.
+gobin="$(python3 "$LAB_DIR/go_toolchain.py" ensure)" || die "no usable Go toolchain (need Go >= $(q go-min)); see the message above"
+export PATH="$gobin:$PATH"
 gov="$(go env GOVERSION)"; gov="${gov#go}"
 need="$(q go-min)"
 if [[ "$(printf '%s\n%s\n' "$need" "$gov" | sort -V | head -1)" != "$need" ]]; then

@@ -33,7 +33,6 @@ NETNS = "llm-edge"
 SIM_PORT = 8000
 SIM_HOST_PORT = 18000
 LITELLM_PORT = int(os.environ.get("LAB_EDGE_LITELLM_PORT", "4000"))
-LITELLM_VERSION = "1.108.7"
 BRIDGE = os.path.join(REPO, "roles", "substrate_lab", "files", "lab_bridge.py")
 
 sys.path.insert(0, os.path.join(REPO, "collections"))
@@ -42,25 +41,29 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 _AnsibleCollectionFinder(paths=[os.path.join(REPO, "collections")], scan_sys_paths=True)._install()
 from ansible_collections.llm.platform.plugins.filter.models import litellm_model_list  # noqa: E402
 
+sys.path.insert(0, os.path.join(REPO, "lab"))
+import litellm_install  # noqa: E402
+
 
 def log(msg):
     print("==> " + msg, file=sys.stderr, flush=True)
 
 
 def kit():
-    for cand in (os.environ.get("LITELLM_OFFLINE_KIT", ""), os.path.join(REPO, "..", "shared", "litellm-offline")):
-        if cand and os.path.isfile(os.path.join(cand, "setup.sh")):
-            return os.path.abspath(cand)
-    raise SystemExit("litellm-offline kit not found beside the checkout (set LITELLM_OFFLINE_KIT)")
+    found = litellm_install.find_kit()
+    if not found:
+        raise SystemExit(
+            "ERROR: the lab edge runs LiteLLM with the offline kit's start/stop scripts; set LITELLM_OFFLINE_KIT "
+            "to the litellm-offline directory (or place it at ../shared/litellm-offline beside the checkout)"
+        )
+    return found
 
 
 def prefix():
-    path = os.path.join(CACHE, "litellm-offline", LITELLM_VERSION)
-    if not os.path.exists(os.path.join(path, "env.sh")):
-        log("installing LiteLLM %s + PostgreSQL (first run only)" % LITELLM_VERSION)
-        os.makedirs(path, exist_ok=True)
-        subprocess.run(["bash", os.path.join(kit(), "setup.sh"), path], check=True)
-    return path
+    try:
+        return litellm_install.ensure()
+    except litellm_install.InstallError as exc:
+        raise SystemExit("ERROR: %s" % exc) from None
 
 
 def sim_binary():

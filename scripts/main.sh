@@ -25,6 +25,9 @@ fi
 log "preflight: validating the lab configuration"
 ansible-playbook playbooks/preflight.yml -i "$INV"
 
+log "installing LiteLLM for the lab (cached after the first run)"
+python3 lab/litellm_install.py ensure >/dev/null
+
 log "building lab binaries (cached after the first run)"
 lab/build.sh
 

@@ -9,7 +9,6 @@ Everything listens on 127.0.0.1.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -47,32 +46,30 @@ def prefix():
 
 def make_traversable(path):
     """As root the kit runs Postgres as `postgres`, who must be able to enter the prefix."""
-    if os.geteuid() != 0:
-        return
-    path = os.path.abspath(path)
-    while path not in ("/", ""):
-        mode = os.stat(path).st_mode
-        if not mode & 0o001:
-            os.chmod(path, mode | 0o001)
-        path = os.path.dirname(path)
+    _installer().make_traversable(path)
 
 
 def install(log=print):
-    """Run the kit's setup.sh once; later calls return at once (marker file)."""
+    """The kit install (cached): the project's one installer, lab/litellm_install.py. The tests
+    need the kit's start/stop scripts, so the kit must be present."""
     pre = prefix()
     if os.path.exists(os.path.join(pre, ".complete")):
+        make_traversable(pre)
         return pre
-    os.makedirs(cache_dir(), exist_ok=True)
-    make_traversable(cache_dir())
-    with open(os.path.join(cache_dir(), ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not os.path.exists(os.path.join(pre, ".complete")):
-            log("installing LiteLLM %s into %s (about 2 minutes, once)" % (VERSION, pre))
-            if not os.path.isdir(kit_dir()):
-                raise RuntimeError("LiteLLM offline kit not found at %s (set LITELLM_OFFLINE_KIT)" % kit_dir())
-            subprocess.run(["bash", os.path.join(kit_dir(), "setup.sh"), pre, str(PG_PORT)], check=True)
-            open(os.path.join(pre, ".complete"), "w").close()
-    return pre
+    if not os.path.isdir(kit_dir()):
+        raise RuntimeError("LiteLLM offline kit not found at %s (set LITELLM_OFFLINE_KIT)" % kit_dir())
+    log("installing LiteLLM %s into %s (about 2 minutes, once)" % (VERSION, pre))
+    os.environ.setdefault("LITELLM_OFFLINE_KIT", kit_dir())
+    return _installer().ensure()
+
+
+def _installer():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("litellm_install", os.path.join(REPO_ROOT, "lab", "litellm_install.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def free_port():

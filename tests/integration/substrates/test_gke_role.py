@@ -157,7 +157,8 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
 
     # A creation-time change fails before anything is sent, naming what needs recreation.
     mark = fake.mark()
-    other = [dict(bigger[0], accelerator="nvidia-tesla-t4")]
+    # (A T4 needs an N1 machine: T4 on g2-standard-4 is stopped earlier, by preflight.)
+    other = [dict(bigger[0], machine_type="n1-standard-4", accelerator="nvidia-tesla-t4")]
     proc, changed, failed = play(fake, tmp_path, "substrate.yml", extra=dict(extra, gpu_pools=other))
     assert failed == 1 and "needs recreation" in proc.stdout and "accelerator_type: nvidia-l4 -> nvidia-tesla-t4" in proc.stdout
     assert fake.mutations(mark) == []
