@@ -139,7 +139,7 @@ def duplicates(items):
     for index, item in enumerate(items):
         if not known(item) or not isinstance(item, (str, int)):
             continue
-        if item in seen and item not in [d for d, _ in dupes]:
+        if item in seen and item not in [d for d, _n in dupes]:
             dupes.append((item, index))
         seen.add(item)
     return dupes
@@ -165,7 +165,7 @@ def physical_gpus(cfg):
     """Physical GPUs of the fleet: sum of gpus_per_node x max_nodes over gpu_pools
     (:class:`Unknown` when any pool's count is unknown)."""
     total = 0
-    for _, pool in cfg.all_items("gpu_pools"):
+    for _path, pool in cfg.all_items("gpu_pools"):
         gpus, nodes = pool.get("gpus_per_node"), pool.get("max_nodes")
         if not (is_int(gpus) and is_int(nodes)):
             raise Unknown()
@@ -176,7 +176,7 @@ def physical_gpus(cfg):
 def largest_node(cfg):
     """The largest gpus_per_node of gpu_pools (Unknown when any is unknown), 0 without pools."""
     sizes = []
-    for _, pool in cfg.all_items("gpu_pools"):
+    for _path, pool in cfg.all_items("gpu_pools"):
         gpus = pool.get("gpus_per_node")
         if not is_int(gpus):
             raise Unknown()

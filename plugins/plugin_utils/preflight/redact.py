@@ -48,7 +48,7 @@ def url_credentials(value):
     match = _USERINFO.match(value.strip())
     if not match:
         return None
-    user, _, password = match.group("userinfo").partition(":")
+    user, _sep, password = match.group("userinfo").partition(":")
     return user, password
 
 

@@ -191,12 +191,12 @@ def canary(cfg, path, model, err):
     if not is_int(weight) or not 1 <= weight <= 99:
         err(path("canary_weight"), weight, "an integer percentage from 1 to 99")
         return
-    stable = next((m for _, m in cfg.items("models") if m.get("name") == target), None)
+    stable = next((m for _path, m in cfg.items("models") if m.get("name") == target), None)
     if stable is not None and stable.get("canary_of"):
         err(path("canary_of"), target, "a stable model (one that is not itself a canary)")
         return
     siblings = [(p, m) for p, m in cfg.items("models") if m.get("canary_of") == target]
-    weights = [m.get("canary_weight") for _, m in siblings]
+    weights = [m.get("canary_weight") for _path, m in siblings]
     if not all(is_int(w) for w in weights):
         return
     total = sum(weights)

@@ -46,7 +46,7 @@ def features_in_profile(cfg, err):
     if profile not in PROFILES or not isinstance(explicit, dict):
         return
     rank = PROFILES.index(profile)
-    for name, (needs_profile, _) in FEATURES.items():
+    for name, (needs_profile, _needs) in FEATURES.items():
         # A default-on feature outside the profile is simply not delivered; one switched on
         # explicitly is a mistake worth naming.
         if explicit.get(name) is True and PROFILES.index(needs_profile) > rank:
@@ -60,7 +60,7 @@ def features_in_profile(cfg, err):
 @rule("platform.feature_dependencies")
 def feature_dependencies(cfg, err):
     flags = features(cfg)
-    for name, (_, needs) in FEATURES.items():
+    for name, (_profile, needs) in FEATURES.items():
         if flags[name] is True:
             for other in needs:
                 if flags[other] is False:

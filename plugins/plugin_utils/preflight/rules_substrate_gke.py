@@ -113,7 +113,7 @@ def node_locations_in_region(cfg, err):
     chosen = cfg.get("substrate_gke_node_locations") or []
     if not isinstance(chosen, list) or not chosen:
         return
-    region, _ = location(cfg)
+    region, _zone = location(cfg)
     zones = known_zones(cfg).get(region, set())
     for index, value in enumerate(chosen):
         with skip_unknown:
@@ -201,7 +201,7 @@ def accelerator_in_zones(cfg, path, pool, err):
     if not isinstance(acc, str):
         return
     table = accelerator_table(cfg)
-    zones, _ = pool_zones(cfg)
+    zones, _where = pool_zones(cfg)
     unknown = [z for z in zones if z not in table]
     if unknown:
         return  # gke.accelerator_table names them

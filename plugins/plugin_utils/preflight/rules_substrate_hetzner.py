@@ -75,7 +75,7 @@ def network_cidr(cfg, err):
 
 @rule("hetzner.subnets_in_network")
 def subnets_in_network(cfg, err):
-    network, _ = _net(cfg, "substrate_hetzner_network_cidr")
+    network, _err = _net(cfg, "substrate_hetzner_network_cidr")
     if network is None or _get(cfg, "substrate_hetzner_network_cidr") is INVALID:
         return
     names = ["substrate_hetzner_subnet_cidr"]
@@ -91,7 +91,7 @@ def subnets_in_network(cfg, err):
             err(P(name), value, "a CIDR with no host bits set inside substrate_hetzner_network_cidr %s" % network)
         elif net.version != 4 or not net.subnet_of(network):
             err(P(name), value, "a subnet inside substrate_hetzner_network_cidr %s" % network)
-        elif any(net.overlaps(other) for _, other in seen):
+        elif any(net.overlaps(other) for _path, other in seen):
             err(P(name), value, "a subnet that does not overlap %s (%s)" % (seen[0][0], seen[0][1]))
         else:
             seen.append((name, net))
@@ -100,7 +100,7 @@ def subnets_in_network(cfg, err):
 @rule("hetzner.k3s_cidrs")
 def k3s_cidrs(cfg, err):
     taken = []
-    network, _ = _net(cfg, "substrate_hetzner_network_cidr")
+    network, _err = _net(cfg, "substrate_hetzner_network_cidr")
     if network is not None:
         taken.append(("substrate_hetzner_network_cidr", network))
     for name in ("substrate_hetzner_k3s_cluster_cidr", "substrate_hetzner_k3s_service_cidr"):
@@ -319,7 +319,7 @@ def gpu_workers_match_pools(cfg, err):
     if not hosts:
         return  # none listed yet: the sample inventory; the substrate joins what is listed
     wanted = 0
-    for _, pool in cfg.all_items("gpu_pools"):
+    for _path, pool in cfg.all_items("gpu_pools"):
         nodes = pool.get("max_nodes")
         if not is_int(nodes):
             return

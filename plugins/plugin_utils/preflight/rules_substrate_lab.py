@@ -22,7 +22,7 @@ def name_and_port(cfg, err):
 def _pool_names(cfg, *variables):
     names = []
     for var in variables:
-        for _, pool in cfg.items(var):
+        for _path, pool in cfg.items(var):
             if isinstance(pool.get("name"), str):
                 names.append(pool["name"])
     return names
