@@ -23,7 +23,7 @@ def _csv(kind):
 def _kv(items):
     out = {}
     for it in items or []:
-        k, _, v = it.partition("=")
+        k, _sep, v = it.partition("=")
         try:
             out[k] = json.loads(v)
         except ValueError:

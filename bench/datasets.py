@@ -38,14 +38,14 @@ class Prompt:
 
 
 def _words(rng: random.Random, n: int) -> str:
-    return " ".join(rng.choice(_VOCAB) for _ in range(max(1, n)))
+    return " ".join(rng.choice(_VOCAB) for _i in range(max(1, n)))
 
 
 def random_prompts(count: int, input_tokens: int, output_tokens: int, seed: int, range_ratio: float = 0.0) -> list[Prompt]:
     """``count`` prompts of ``input_tokens`` words (± range_ratio, uniform), reproducible by seed."""
     rng = random.Random(seed)
     out = []
-    for _ in range(count):
+    for _i in range(count):
         n_in = _jitter(rng, input_tokens, range_ratio)
         n_out = _jitter(rng, output_tokens, range_ratio)
         out.append(Prompt(_words(rng, n_in), n_out, n_in))
@@ -58,7 +58,7 @@ def shared_prefix_prompts(count: int, groups: int, prefix_tokens: int, suffix_to
     Prompts are interleaved across groups (g0, g1, ..., g0, g1, ...) so a prefix-cache-aware router
     sees repeated prefixes spread over time."""
     rng = random.Random(seed)
-    prefixes = [_words(rng, prefix_tokens) for _ in range(max(1, groups))]
+    prefixes = [_words(rng, prefix_tokens) for _i in range(max(1, groups))]
     out = []
     for i in range(count):
         g = i % len(prefixes)

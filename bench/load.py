@@ -50,12 +50,12 @@ class Progress:
             return
         self._last = now
         frac = min(1.0, (now - step.perf_start) / budget_s) if budget_s > 0 else 1.0
-        bar = "#" * int(frac * 30)
+        filled = "#" * int(frac * 30)
         err = sum(1 for r in step.results if r.error)
         ok = step.done - err
         sys.stderr.write(
             "\r  step %d/%d %-22s [%-30s] %3d%%  %d done, %d errors "
-            % (step.index + 1, self.total_steps, step.label[:22], bar, frac * 100, ok, err)
+            % (step.index + 1, self.total_steps, step.label[:22], filled, frac * 100, ok, err)
         )
         if force:
             sys.stderr.write("\n")
@@ -94,7 +94,7 @@ async def closed_loop(
             if progress:
                 progress.update(step, duration)
 
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker() for _i in range(concurrency)))
     step.wall_end, step.perf_end, step.cpu_end = time.time(), time.perf_counter(), time.process_time()
     return step
 

@@ -88,7 +88,7 @@ def window_metrics(prom: Prom, start: float, end: float, step_s: float = 1.0) ->
                 continue
             q = "%s(%s)" % (spec["agg"], name)
             pts = prom.series(q, start, end, step_s)
-            vals = [v for _, v in pts if not math.isnan(v)]
+            vals = [v for _t, v in pts if not math.isnan(v)]
             out[key] = {
                 "status": "ok" if vals else "no_data",
                 "resolved_name": name,

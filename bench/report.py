@@ -250,7 +250,7 @@ def plots(report: dict, out_dir: str) -> list[str]:
                 ax.axvspan(off, s["window"]["end"] - t0, alpha=0.06, color="gray")
                 if m.get("samples"):
                     absent = False
-                    ax.plot([off + t for t, _ in m["samples"]], [v for _, v in m["samples"]], color="C0")
+                    ax.plot([off + t for t, _v in m["samples"]], [v for _t, v in m["samples"]], color="C0")
                 ax.text(off, 1.0, _short_label(s), transform=ax.get_xaxis_transform(), fontsize=7, va="bottom")
             ax.set_ylabel(title, fontsize=8)
             if absent:

@@ -60,7 +60,7 @@ async def _warmup(client: Client, feed: PromptFeed, n: int):
         async with sem:
             await client.request(feed.next(), Result(-1, None))
 
-    await asyncio.gather(*(one() for _ in range(n)))
+    await asyncio.gather(*(one() for _i in range(n)))
 
 
 def planned_steps(cfg: dict) -> int:

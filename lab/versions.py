@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """Query lab/versions.yml for lab/build.sh (prints shell-friendly lines).
 
 Usage:

@@ -53,9 +53,37 @@ def _rows(options, prefix=""):
 HEADER = "| Variable | Type | Default | Description |\n|---|---|---|---|"
 
 
+def _html(value):
+    """Table text with < and > escaped (placeholders such as <org> would vanish as HTML tags)."""
+    return _text(value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+RULE_SCOPES = (("all", "Every substrate"), ("gke", "GKE"), ("hetzner", "Hetzner"), ("byo", "Bring your own cluster"), ("lab", "Lab"))
+
+
+def _rules(rules):
+    out = [
+        "## Rules",
+        "",
+        "What preflight checks beyond types, in the order it checks (the `rules:` section of the config model; each rule is",
+        "the function registered with its id in `plugins/plugin_utils/preflight/rules_*.py`). A value named by one rule",
+        "reads as unknown to the rules after it, so each problem is reported once, by the first rule that names it.",
+        "",
+    ]
+    for scope, title in RULE_SCOPES:
+        rows = [(rid, doc) for rid, doc in rules.items() if scope in (doc.get("substrates") or [])]
+        if not rows:
+            continue
+        out += ["### %s" % title, "", "| Rule | Variables | What it checks |", "|---|---|---|"]
+        out += ["| `%s` | %s | %s |" % (rid, _html(", ".join(doc["variables"])), _html(doc["description"])) for rid, doc in rows]
+        out.append("")
+    return out
+
+
 def config_model():
     with open(CONFIG_MODEL, encoding="utf-8") as handle:
-        options = yaml.safe_load(handle)["options"]
+        model = yaml.safe_load(handle)
+    options = model["options"]
     by_file = {}
     for name, spec in options.items():
         by_file.setdefault(spec.get("file", "other"), {})[name] = spec
@@ -73,6 +101,7 @@ def config_model():
     ]
     for file, group in sorted(by_file.items()):
         out += ["## `%s`" % file, "", HEADER, *_rows(group), ""]
+    out += _rules(model.get("rules") or {})
     return "\n".join(out)
 
 

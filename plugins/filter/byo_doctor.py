@@ -158,9 +158,8 @@ def byo_doctor_findings(data, settings):
         ]
         crds = {_name(c) for c in (_result("crds", data) or [])}
         providers = sorted(crds & set(LB_CRDS))
-        cloud = sorted(
-            {str((n.get("spec") or {}).get("providerID", "")).split(":")[0] for n in nodes if (n.get("spec") or {}).get("providerID")}
-        )
+        provider_ids = [str((n.get("spec") or {}).get("providerID") or "") for n in nodes]
+        cloud = sorted({pid.split(":", maxsplit=1)[0] for pid in provider_ids if pid})
         probe = data.get("lb_probe")
         if probe is not None:
             ok = bool(((probe.get("status") or {}).get("loadBalancer") or {}).get("ingress"))

@@ -1,5 +1,5 @@
 # Copyright: llm.platform contributors
-# Apache License 2.0
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Filters that derive serving objects from the ``models`` list.
 
 The ``models`` list (group_vars/all/models.yml) is the one declaration of every served

@@ -25,6 +25,7 @@ import time
 try:
     import google.auth
     import google.auth.credentials
+    import google.auth.exceptions
     import google.oauth2.credentials
     import google.oauth2.service_account
     from google.auth.transport.requests import AuthorizedSession
@@ -239,17 +240,18 @@ class GcpClient:
         base = self.endpoint.rstrip("/").replace("{service}", service) if self.endpoint else ENDPOINTS[service]
         return base + "/" + path.lstrip("/")
 
-    def request(self, method, service, path, body=None, params=None, allow=(), retry_busy=True, read=False):
+    def request(self, method, service, path, body=None, params=None, allow=(), retry_busy=True, read=False, redact=False):
         """Send one request; returns (status, json). Raises GcpError unless status in ``allow``.
 
-        Mutating requests (not marked ``read``) are recorded in ``self.requests``."""
+        Mutating requests (not marked ``read``) are recorded in ``self.requests``; with
+        ``redact`` (a body carrying a secret) the record and any error hold no body."""
         method = method.upper()
         url = self.url(service, path)
         entry = {"method": method, "service": service, "path": "/" + path.lstrip("/")}
         if params:
             entry["params"] = params
         if body is not None:
-            entry["body"] = body
+            entry["body"] = "(redacted)" if redact else body
         if method in MUTATING and not read:
             self.requests.append(entry)
         attempt = 0
@@ -264,6 +266,14 @@ class GcpClient:
                 retry_after = resp.headers.get("Retry-After")
             except requests.exceptions.RequestException as exc:
                 status, payload, retry_after = None, "connection error: %s" % type(exc).__name__, None
+            except google.auth.exceptions.GoogleAuthError as exc:  # the token exchange itself failed
+                raise GcpError(
+                    "Could not get an access token (%s credentials): %s: %s"
+                    % (self.params.get("auth_kind") or "application", type(exc).__name__, str(exc)[:300]),
+                    status=401,
+                    code="UNAUTHENTICATED",
+                    request=entry,
+                ) from None
             busy = (
                 retry_busy
                 and status in (400, 409)
@@ -306,6 +316,11 @@ class GcpClient:
         name = operation.get("name")
         path = "v1/projects/%s/locations/%s/operations/%s" % (project, location, name)
         return self._wait(operation, lambda: self.get("container", path), _gke_done, _gke_error, what or name)
+
+    def wait_compute(self, project, region, operation, what=""):
+        """Poll a Compute Engine regional operation until DONE."""
+        path = "compute/v1/projects/%s/regions/%s/operations/%s" % (project, region, operation.get("name"))
+        return self._wait(operation, lambda: self.get("compute", path), _gke_done, _compute_error, what or operation.get("name"))
 
     def wait_lro(self, service, operation, what=""):
         """Poll a google.longrunning Operation (Service Usage) until done."""
@@ -361,6 +376,13 @@ def _gke_error(op):
     return None
 
 
+def _compute_error(op):
+    errors = ((op.get("error") or {}).get("errors")) or []
+    if errors:
+        return "; ".join("%s: %s" % (e.get("code"), e.get("message")) for e in errors)
+    return None
+
+
 def _lro_done(op):
     return bool(op.get("done"))
 
@@ -375,7 +397,10 @@ def _lro_error(op):
 def _progress(op):
     """A short human-readable progress line for an operation snapshot."""
     status = op.get("status") or ("DONE" if op.get("done") else "RUNNING")
-    metrics = ((op.get("progress") or {}).get("metrics")) or []
+    progress = op.get("progress")
+    if isinstance(progress, int):  # Compute Engine operations: a percentage
+        return "%s %d%%" % (status, progress)
+    metrics = ((progress or {}).get("metrics")) or []
     parts = []
     for metric in metrics:
         value = metric.get("intValue", metric.get("doubleValue", metric.get("stringValue")))

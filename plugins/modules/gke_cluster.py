@@ -14,8 +14,9 @@ description:
     is a zone (zonal cluster) or a region (regional cluster).
   - Creates it with C(POST .../clusters) together with its first node pool (O(initial_node_pool)), so no
     default pool has to be removed, then polls the operation with progress and a timeout.
-  - Updates in place, one call per field as GKE requires - release channel and Workload Identity pool
-    (C(PUT) with C(desiredReleaseChannel) / C(desiredWorkloadIdentityConfig)), control-plane authorized
+  - Updates in place, one call per field as GKE requires - release channel, Workload Identity pool and the
+    Gateway API channel (C(PUT) with C(desiredReleaseChannel) / C(desiredWorkloadIdentityConfig) /
+    C(desiredGatewayApiConfig)), control-plane authorized
     networks (C(desiredMasterAuthorizedNetworksConfig)) and resource labels (C(:setResourceLabels) with the
     label fingerprint).
   - Dataplane V2 (datapath provider), VPC-native IP aliasing, private nodes, network and subnetwork are
@@ -55,6 +56,13 @@ options:
     description: Enable Workload Identity with the pool C({project}.svc.id.goog); updated in place.
     type: bool
     default: true
+  gateway_api:
+    description:
+      - Gateway API channel of the cluster (C(networkConfig.gatewayApiConfig.channel)); updated in place.
+      - V(CHANNEL_STANDARD) installs the Gateway API CRDs and GKE's gateway classes (C(gke-l7-rilb), ...), which the
+        platform's inference Gateway on GKE needs. Unset leaves the setting alone.
+    type: str
+    choices: [CHANNEL_STANDARD, CHANNEL_EXPERIMENTAL, CHANNEL_DISABLED]
   datapath_provider:
     description: V(ADVANCED_DATAPATH) is Dataplane V2 (creation only).
     type: str
@@ -129,6 +137,7 @@ EXAMPLES = r"""
     location: us-central1-a
     name: llm-platform
     release_channel: REGULAR
+    gateway_api: CHANNEL_STANDARD
     initial_node_pool:
       name: default-pool
       machine_type: e2-standard-4
@@ -165,6 +174,9 @@ cluster:
       type: str
     workload_pool:
       description: Workload Identity pool, empty when disabled.
+      type: str
+    gateway_api:
+      description: Gateway API channel (V(CHANNEL_DISABLED) when off).
       type: str
     location:
       description: Cluster location.
@@ -208,6 +220,7 @@ def desired(p):
         "private_nodes": p["private_nodes"],
         "master_authorized_networks": _man(p["master_authorized_networks"]),
         "resource_labels": p["resource_labels"],
+        "gateway_api": p["gateway_api"],
     }
 
 
@@ -235,6 +248,7 @@ def observed(cluster):
             sorted((c.get("cidrBlock"), c.get("displayName") or "") for c in man.get("cidrBlocks") or []) if man.get("enabled") else []
         ),
         "resource_labels": cluster.get("resourceLabels") or {},
+        "gateway_api": ((cluster.get("networkConfig") or {}).get("gatewayApiConfig") or {}).get("channel") or "CHANNEL_DISABLED",
     }
 
 
@@ -265,6 +279,8 @@ def create_body(p):
         cluster["masterAuthorizedNetworksConfig"] = _man_body(p["master_authorized_networks"])
     if p["resource_labels"]:
         cluster["resourceLabels"] = p["resource_labels"]
+    if p["gateway_api"]:
+        cluster["networkConfig"]["gatewayApiConfig"] = {"channel": p["gateway_api"]}
     pool = dict(p["initial_node_pool"] or {"name": "default-pool", "min_nodes": 1, "max_nodes": 3})
     cluster["nodePools"] = [pool_body(pool.pop("name", "default-pool"), pool)]
     return {"cluster": cluster}
@@ -286,6 +302,7 @@ def summary(cluster):
         "status": cluster.get("status"),
         "current_master_version": cluster.get("currentMasterVersion"),
         "workload_pool": (cluster.get("workloadIdentityConfig") or {}).get("workloadPool") or "",
+        "gateway_api": ((cluster.get("networkConfig") or {}).get("gatewayApiConfig") or {}).get("channel") or "CHANNEL_DISABLED",
     }
 
 
@@ -310,6 +327,7 @@ def main():
             "options": {"cidr_block": {"type": "str", "required": True}, "display_name": {"type": "str", "default": ""}},
         },
         resource_labels={"type": "dict"},
+        gateway_api={"type": "str", "choices": ["CHANNEL_STANDARD", "CHANNEL_EXPERIMENTAL", "CHANNEL_DISABLED"]},
         initial_node_pool={"type": "dict"},
         on_immutable_change={"type": "str", "choices": ["fail", "warn"], "default": "fail"},
     )
@@ -370,6 +388,7 @@ def main():
                         "master_authorized_networks": lambda: {
                             "desiredMasterAuthorizedNetworksConfig": _man_body(p["master_authorized_networks"])
                         },
+                        "gateway_api": lambda: {"desiredGatewayApiConfig": {"channel": p["gateway_api"]}},
                     }[key]()
                     _status, op = client.request("PUT", "container", path, body={"update": update})
                 client.wait_gke(project, location, op, "update cluster %s: %s" % (p["name"], key))

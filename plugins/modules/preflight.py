@@ -18,8 +18,14 @@ description:
     counts against the pools, CIDRs, feature dependencies, backend-specific required fields).
   - Also validates the variables of the selected substrate role and of any listed roles against
     their C(meta/argument_specs.yml).
-  - Reports all failures together, each naming the variable path, the bad value and what is
-    allowed. Runs on the controller only; connects to nothing.
+  - Checks every relation the config model states per cloud (zones in the region, machine types of the
+    cloud, CIDRs that contain or must not overlap each other, derived names that collide, budgets and
+    floors that contradict each other, placeholders left in, credentials inside URLs); each rule is
+    documented in C(docs/config-model.md).
+  - Reports all failures together, each variable once, naming the variable path, the bad value and what is
+    allowed. A type error hides nothing else and causes no follow-on error. No value of a secret option
+    (C(no_log) in a spec, or named like a key, token, password or secret) appears in a message.
+  - Runs on the controller only; connects to nothing.
 options:
   roles:
     description: Roles of this collection whose argument specs are validated as well.
@@ -55,7 +61,7 @@ EXAMPLES = r"""
 RETURN = r"""
 validated:
   description: Names of the variables that were checked.
-  returned: always
+  returned: success
   type: list
   elements: str
 roles:
@@ -63,19 +69,11 @@ roles:
   returned: always
   type: list
   elements: str
-failures:
-  description: One entry per problem.
+failed_variables:
+  description:
+    - Path of each variable with a problem, such as C(tenants[1].budget.window), in the order reported.
+    - The problems themselves (variable, value, what is allowed) are printed once, in the task's error.
   returned: failed
   type: list
-  elements: dict
-  contains:
-    variable:
-      description: Path of the variable, such as C(tenants[1].budget.window).
-      type: str
-    value:
-      description: The rejected value, shortened.
-      type: str
-    allowed:
-      description: What is allowed instead.
-      type: str
+  elements: str
 """

@@ -1,10 +1,15 @@
 # Copyright: llm.platform contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Preflight rules for profiles, features and the GPU stack (PRIVATE to this collection)."""
+"""Preflight rules for profiles, features, the GPU stack, the repository and the domain
+(PRIVATE to this collection). Each rule id is documented in config_model.yml."""
 
 from __future__ import annotations
 
-from .formats import named
+from urllib.parse import urlsplit
+
+from .formats import REPO_URL, example_domain, is_int, physical_gpus, repo_url_ok
+from .registry import rule
+from .view import P, known
 
 PROFILES = ("platform", "serving", "llm-gateway", "full")
 
@@ -23,64 +28,117 @@ FEATURE_DEFAULTS = {
     "kserve": False,
     "inference_routing": True,
 }
-REPO_SCHEMES = ("https://", "http://", "ssh://", "git@", "git://", "file://")
 
 
 def features(cfg):
-    """Feature flags with defaults filled in."""
+    """Feature flags with defaults filled in (an unknown flag stays unknown)."""
     merged = dict(FEATURE_DEFAULTS)
-    merged.update({k: v for k, v in (cfg.get("platform_features") or {}).items() if isinstance(v, bool)})
+    explicit = cfg.get("platform_features") or {}
+    if isinstance(explicit, dict):
+        merged.update({k: v for k, v in explicit.items() if k in FEATURE_DEFAULTS})
     return merged
 
 
-def physical_gpus(cfg):
-    """Physical GPUs of the fleet: sum of gpus_per_node x max_nodes over gpu_pools."""
-    total = 0
-    for _, pool in named(cfg, "gpu_pools"):
-        gpus, nodes = pool.get("gpus_per_node"), pool.get("max_nodes")
-        if isinstance(gpus, int) and isinstance(nodes, int):
-            total += gpus * nodes
-    return total
-
-
-def check(cfg, err):
+@rule("platform.features_in_profile")
+def features_in_profile(cfg, err):
     profile = cfg.get("platform_profile")
-    flags = features(cfg)
     explicit = cfg.get("platform_features") or {}
-    if profile in PROFILES:
-        rank = PROFILES.index(profile)
-        for name, (needs_profile, needs) in FEATURES.items():
-            if not flags.get(name):
-                continue
-            # A default-on feature outside the profile is simply not delivered;
-            # one the user switched on explicitly is a mistake worth naming.
-            if explicit.get(name) is True and PROFILES.index(needs_profile) > rank:
-                err(
-                    "platform_features.%s" % name,
-                    True,
-                    "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile),
-                )
+    if profile not in PROFILES or not isinstance(explicit, dict):
+        return
+    rank = PROFILES.index(profile)
+    for name, (needs_profile, _needs) in FEATURES.items():
+        # A default-on feature outside the profile is simply not delivered; one switched on
+        # explicitly is a mistake worth naming.
+        if explicit.get(name) is True and PROFILES.index(needs_profile) > rank:
+            err(
+                P("platform_features", name),
+                True,
+                "false with platform_profile %s (it needs profile %s or wider)" % (profile, needs_profile),
+            )
+
+
+@rule("platform.feature_dependencies")
+def feature_dependencies(cfg, err):
+    flags = features(cfg)
+    for name, (_profile, needs) in FEATURES.items():
+        if flags[name] is True:
             for other in needs:
-                if not flags.get(other):
-                    err("platform_features.%s" % name, True, "false while platform_features.%s is false (%s needs it)" % (other, name))
-    engines = {m.get("engine", "vllm") for _, m in named(cfg, "models")}
-    if "kserve" in engines and not flags.get("kserve"):
-        err("platform_features.kserve", flags.get("kserve"), "true: models use engine kserve")
+                if flags[other] is False:
+                    err(P("platform_features", name), True, "false while platform_features.%s is false (%s needs it)" % (other, name))
+
+
+@rule("platform.kserve_for_models")
+def kserve_for_models(cfg, err):
+    if features(cfg)["kserve"] is not False:
+        return
+    users = ["%s (%s)" % (path, m.get("name")) for path, m in cfg.all_items("models") if m.get("engine", "vllm") == "kserve"]
+    if users:
+        err(
+            P("platform_features", "kserve"),
+            False,
+            "true: %s use%s engine kserve, which the KServe operator serves (or give them "
+            "engine vllm)" % (", ".join(users), "s" if len(users) == 1 else ""),
+        )
+
+
+@rule("platform.gpu_stack_substrate")
+def gpu_stack_substrate(cfg, err):
     substrate, stack = cfg.get("substrate"), cfg.get("gpu_stack")
-    if substrate == "gke" and stack == "operator":
-        err("gpu_stack", stack, "gke-managed or none on GKE (the GPU Operator's toolkit cannot register with GKE's containerd)")
-    if substrate != "gke" and stack == "gke-managed" and substrate is not None:
-        err("gpu_stack", stack, "operator or none off GKE (gke-managed needs GKE)")
-    repo = cfg.get("platform_repo_url")
-    if isinstance(repo, str) and not repo.startswith(REPO_SCHEMES):
-        err("platform_repo_url", repo, "a git URL starting with " + ", ".join(REPO_SCHEMES))
+    allowed = {
+        "gke": ("gke-managed", "none", "gke-managed or none on GKE (the GPU Operator's toolkit cannot register with GKE's containerd)"),
+        "hetzner": ("operator", "none", "operator or none on Hetzner (gke-managed needs GKE)"),
+        "byo": ("operator", "none", "operator or none on a bring-your-own cluster (gke-managed needs GKE)"),
+        "lab": ("none", "none", "none in the lab (kwok simulates the GPUs; no driver stack can run on its nodes)"),
+    }
+    if substrate in allowed and stack is not None and stack not in allowed[substrate][:2]:
+        err(P("gpu_stack"), stack, allowed[substrate][2])
+
+
+@rule("platform.gateway_class_substrate")
+def gateway_class_substrate(cfg, err):
+    gateway, substrate = cfg.get("gateway_class"), cfg.get("substrate")
+    if isinstance(gateway, str) and substrate in ("hetzner", "byo", "lab") and gateway.startswith("gke-"):
+        err(
+            P("gateway_class"), gateway, "a GatewayClass that exists off GKE (gke-* classes are provided by GKE only), such as agentgateway"
+        )
+
+
+@rule("platform.repo_url_format")
+def repo_url_format(cfg, err):
+    for name in ("platform_repo_url", "platform_argocd_repo_url", "platform_apps_repo_url"):
+        url = cfg.get(name)
+        if isinstance(url, str) and "{{" not in url and not repo_url_ok(url):
+            err(P(name), url, REPO_URL)
+        elif isinstance(url, str) and url.startswith("file://") and cfg.get("substrate") not in ("lab", None):
+            err(P(name), url, "a remote git URL: Argo CD in the cluster cannot read the controller's file:// path (file:// is for the lab)")
+
+
+@rule("platform.gpu_quota_within_fleet")
+def gpu_quota_within_fleet(cfg, err):
     quota = cfg.get("platform_gpu_quota")
-    if isinstance(quota, int) and not isinstance(quota, bool):
-        fleet = physical_gpus(cfg)
-        if quota < 0:
-            err("platform_gpu_quota", quota, "0 (the fleet's physical GPU count) or a positive integer")
-        elif quota > fleet:
-            err("platform_gpu_quota", quota, "at most %d, the physical GPUs of gpu_pools (gpus_per_node x max_nodes)" % fleet)
+    if not is_int(quota):
+        return
+    if quota < 0:
+        err(P("platform_gpu_quota"), quota, "0 (the fleet's physical GPU count) or a positive integer")
+        return
+    fleet = physical_gpus(cfg)
+    if quota > fleet:
+        err(P("platform_gpu_quota"), quota, "at most %d, the physical GPUs of gpu_pools (gpus_per_node x max_nodes)" % fleet)
+
+
+@rule("platform.domain_format")
+def domain_format(cfg, err):
     domain = cfg.get("platform_domain")
-    if isinstance(domain, str) and domain and (domain != domain.lower() or "." not in domain or " " in domain):
-        err("platform_domain", domain, "empty or a lowercase DNS zone such as example.com")
+    if not isinstance(domain, str) or not domain:
+        return
+    if "://" in domain or "/" in domain:
+        host = urlsplit(domain if "://" in domain else "//" + domain).hostname or ""
+        err(P("platform_domain"), domain, "a DNS zone, not a URL: %s (the platform serves https://llm.<zone>)" % (host or "example.com"))
+    elif domain != domain.lower() or domain.endswith(".") or "." not in domain or ":" in domain or " " in domain:
+        err(P("platform_domain"), domain, "empty or a lowercase DNS zone such as example.com (no port, no trailing dot)")
+    elif example_domain(domain):
+        err(P("platform_domain"), domain, "a zone you own: %s is reserved for documentation and tests (RFC 2606)" % domain)
+
+
+def known_value(value):
+    return known(value) and value is not None

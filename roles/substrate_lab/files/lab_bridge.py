@@ -23,7 +23,7 @@ import sys
 
 
 def _loopback(addr: str) -> tuple[str, int]:
-    host, _, port = addr.rpartition(":")
+    host, _sep, port = addr.rpartition(":")
     if host != "127.0.0.1":
         raise SystemExit(f"refusing non-loopback address {addr!r}: only 127.0.0.1 is allowed")
     return host, int(port)

@@ -76,8 +76,10 @@ def lab_extra_vars() -> list[str]:
     inventory's (e.g. the benchmark runs its own lab beside the shared one)."""
     if LAB_NAME == "lab" and PORT == 16443 and "LLM_PLATFORM_LAB_KUBECONFIG" not in os.environ:
         return []
+    # kubeconfig_path too: every non-substrate role (platform, tenants, bench) reads it, so
+    # without it their objects would land in the inventory's lab.
     return ["-e", json.dumps({"substrate_lab_name": LAB_NAME, "substrate_lab_apiserver_port": PORT,
-                              "substrate_lab_kubeconfig": KUBECONFIG})]
+                              "substrate_lab_kubeconfig": KUBECONFIG, "kubeconfig_path": KUBECONFIG})]
 
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)

@@ -1,17 +1,25 @@
 """A local HTTP test server speaking the documented request/response shapes of the Google APIs
 the GKE substrate uses: GKE (container v1: clusters, nodePools, operations), IAM (service
 accounts and their IAM policies), Cloud Resource Manager (project IAM policy), Service Usage
-(services, batchEnable, long-running operations), Secret Manager (secrets and their IAM
-policies) and Compute (aggregated lists for the teardown audit).
+(services, batchEnable, long-running operations), Secret Manager (secrets, their versions with
+addVersion / versions/latest / :access, and their IAM policies) and Compute (regional
+subnetworks with their operations, aggregated lists for the teardown audit).
 
 Requests are addressed as ``http://127.0.0.1:<port>/<service>/<API path>``, which is what
 ``api_endpoint: http://127.0.0.1:<port>/{service}`` makes the modules send. Every request is
 logged; faults (429, 5xx, 409, quota errors) can be injected; long-running operations
 complete after ``op_polls`` polls. Listens on 127.0.0.1 only.
+
+``POST /token`` is an OAuth 2.0 token endpoint for service-account credentials (RFC 7523 JWT
+bearer grant, as google-auth sends it when a key file's ``token_uri`` points here): with
+``trust_key(public_pem, email)`` it verifies the RS256 assertion and issues a bearer token;
+``require_token = True`` then rejects API calls without an issued token (401 UNAUTHENTICATED),
+so Application Default Credentials are exercised end to end.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import itertools
@@ -46,12 +54,17 @@ class FakeGcp:
         self.accounts = {}  # email -> account
         self.policies = {}  # key -> policy
         self.secrets = {}  # (project, id) -> secret
+        self.versions = {}  # (project, id) -> [value bytes], oldest first
+        self.subnetworks = {}  # (project, region, name) -> subnetwork
         self.clusters = {}  # (project, location, name) -> cluster (nodePools inside)
         self.ops = {}  # name -> {"op": dict, "left": int, "done": callable, "kind": "gke"|"lro"}
         self.fail_ops = []  # error messages for the next operations to finish
         self.compute = {"disks": [], "forwardingRules": [], "addresses": []}
         self.counter = itertools.count(1)
         self.server = None
+        self.trusted = {}  # client_email -> public key (PEM) whose assertions are accepted
+        self.tokens = set()  # access tokens issued by /token
+        self.require_token = False
 
     # ------------------------------------------------------------------ control
     def start(self):
@@ -78,11 +91,12 @@ class FakeGcp:
             self.faults.append(Fault(method, pattern, status, payload, times, headers))
 
     def mutations(self, since=0):
-        """Mutating requests received (method, service, path, body), excluding IAM policy reads."""
+        """Mutating requests received (method, service, path, body), excluding IAM policy reads
+        and token exchanges."""
         return [
             (m, s, p, b)
             for (m, s, p, b, _st) in self.log[since:]
-            if m in ("POST", "PUT", "PATCH", "DELETE") and not p.endswith(":getIamPolicy")
+            if m in ("POST", "PUT", "PATCH", "DELETE") and not p.endswith(":getIamPolicy") and s != "token"
         ]
 
     def mark(self):
@@ -119,7 +133,12 @@ class FakeGcp:
         entry = self.ops[name]
         op = entry["op"]
         error = self.fail_ops.pop(0) if self.fail_ops else None
-        if entry["kind"] == "gke":
+        if entry["kind"] == "compute":
+            op["status"] = "DONE"
+            op["progress"] = 100
+            if error:
+                op["error"] = {"errors": [{"code": "QUOTA_EXCEEDED" if "uota" in error else "RESOURCE_ERROR", "message": error}]}
+        elif entry["kind"] == "gke":
             op["status"] = "DONE"
             op["endTime"] = "2026-01-01T00:05:00Z"
             op["progress"] = {"metrics": [{"name": "progress", "doubleValue": 1.0}]}
@@ -160,9 +179,38 @@ class FakeGcp:
         self.policies[key] = new
         return 200, new
 
+    def trust_key(self, public_pem, email):
+        self.trusted[email] = public_pem
+
+    def token(self, form):
+        """RFC 7523 JWT bearer grant: verify the assertion's RS256 signature, audience and expiry."""
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        def b64(part):
+            return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+        if form.get("grant_type", [""])[0] != "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            return 400, {"error": "unsupported_grant_type"}
+        try:
+            head, claims, sig = form["assertion"][0].split(".")
+            payload = json.loads(b64(claims))
+            key = serialization.load_pem_public_key(self.trusted[payload["iss"]].encode())
+            key.verify(b64(sig), (head + "." + claims).encode(), padding.PKCS1v15(), hashes.SHA256())
+        except Exception as exc:  # any defect of the assertion is an invalid grant
+            return 400, {"error": "invalid_grant", "error_description": type(exc).__name__}
+        # google-auth signs for Google's token endpoint whatever the key file's token_uri says.
+        if payload.get("aud") != "https://oauth2.googleapis.com/token" or payload.get("exp", 0) < time.time():
+            return 400, {"error": "invalid_grant", "error_description": "bad audience or expired"}
+        access = "ya29.fake-%d" % next(self.counter)
+        self.tokens.add(access)
+        return 200, {"access_token": access, "expires_in": 3600, "token_type": "Bearer"}
+
     # ------------------------------------------------------------------ dispatch
-    def handle(self, method, path, query, body):
+    def handle(self, method, path, query, body, authorization=""):
         with self.lock:
+            if self.require_token and authorization.removeprefix("Bearer ") not in self.tokens:
+                return 401, gerror(401, "UNAUTHENTICATED", "Request had invalid authentication credentials."), {}
             for fault in self.faults:
                 if fault.times > 0 and fault.method in (method, "*") and fault.pattern.search(path):
                     fault.times -= 1
@@ -295,6 +343,24 @@ class FakeGcp:
             secret = {"name": "projects/%s/secrets/%s" % (PROJECT_NUMBER, sid), "replication": body.get("replication", {"automatic": {}})}
             self.secrets[(m.group(1), sid)] = secret
             return 200, secret
+        m = re.fullmatch(r"/v1/projects/([^/]+)/secrets/([^/:]+)(?::addVersion|/versions/latest(:access)?)", path)
+        if m:
+            key = (m.group(1), m.group(2))
+            if key not in self.secrets:
+                return 404, gerror(404, "NOT_FOUND", "Secret [projects/%s/secrets/%s] not found." % (PROJECT_NUMBER, m.group(2)))
+            versions = self.versions.setdefault(key, [])
+            if path.endswith(":addVersion") and method == "POST":
+                versions.append(base64.b64decode((body.get("payload") or {}).get("data") or ""))
+                return 200, {"name": "projects/%s/secrets/%s/versions/%d" % (PROJECT_NUMBER, key[1], len(versions)), "state": "ENABLED"}
+            if method == "GET":
+                if not versions:
+                    return 404, gerror(
+                        404, "NOT_FOUND", "Secret Version [projects/%s/secrets/%s/versions/latest] not found." % (PROJECT_NUMBER, key[1])
+                    )
+                name = "projects/%s/secrets/%s/versions/%d" % (PROJECT_NUMBER, key[1], len(versions))
+                if m.group(3):
+                    return 200, {"name": name, "payload": {"data": base64.b64encode(versions[-1]).decode()}}
+                return 200, {"name": name, "state": "ENABLED"}  # metadata: never the payload
         m = re.fullmatch(r"/v1/projects/([^/]+)/secrets/([^/:]+)(:getIamPolicy|:setIamPolicy)?", path)
         if m:
             key = (m.group(1), m.group(2))
@@ -312,6 +378,12 @@ class FakeGcp:
 
     # Compute (audit lists) ----------------------------------------------------
     def _compute(self, method, path, query, body):
+        m = re.fullmatch(r"/compute/v1/projects/([^/]+)/regions/([^/]+)/operations/([^/]+)", path)
+        if m and method == "GET":
+            return self._poll(m.group(3))
+        m = re.fullmatch(r"/compute/v1/projects/([^/]+)/regions/([^/]+)/subnetworks(?:/([^/]+))?", path)
+        if m:
+            return self._subnetworks(method, m.group(1), m.group(2), m.group(3), query, body)
         m = re.fullmatch(r"/compute/v1/projects/([^/]+)/aggregated/(disks|forwardingRules|addresses)", path)
         if m and method == "GET":
             items = self.compute[m.group(2)]
@@ -324,6 +396,76 @@ class FakeGcp:
                 by_scope.setdefault(item.get("scope", "zones/us-central1-a"), {m.group(2): []})[m.group(2)].append(item)
             return 200, {"kind": "compute#aggregatedList", "items": by_scope}
         return 404, gerror(404, "NOT_FOUND", "compute: no route for %s %s" % (method, path))
+
+    def _subnetworks(self, method, project, region, name, query, body):
+        """Regional subnetworks (compute v1): one ACTIVE proxy-only subnet per network and region."""
+        link = "https://www.googleapis.com/compute/v1/projects/%s/regions/%s/subnetworks/%s" % (project, region, name or body.get("name"))
+        if name is None and method == "GET":
+            items = [copy.deepcopy(sub) for (p, r, _n), sub in sorted(self.subnetworks.items()) if (p, r) == (project, region)]
+            flt = query.get("filter", [""])[0]
+            purpose = re.search(r'purpose\s*=\s*"?([A-Z_]+)', flt)
+            if purpose:
+                items = [i for i in items if i.get("purpose", "PRIVATE") == purpose.group(1)]
+            return 200, {"kind": "compute#subnetworkList", "items": items} if items else {"kind": "compute#subnetworkList"}
+        if name is None and method == "POST":
+            key = (project, region, body["name"])
+            if key in self.subnetworks:
+                return 409, gerror(409, "ALREADY_EXISTS", "The resource '%s' already exists" % link)
+            network = body["network"].rsplit("/", 1)[-1]
+            if (
+                body.get("purpose") == "REGIONAL_MANAGED_PROXY"
+                and body.get("role") == "ACTIVE"
+                and any(
+                    s.get("purpose") == "REGIONAL_MANAGED_PROXY" and s.get("role") == "ACTIVE" and s["network"].endswith("/" + network)
+                    for (p, r, _n), s in self.subnetworks.items()
+                    if (p, r) == (project, region)
+                )
+            ):
+                return 400, gerror(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "Invalid value for field 'resource.role': 'ACTIVE'. An active proxy-only "
+                    "subnetwork already exists in this region and network.",
+                )
+            sub = {
+                "kind": "compute#subnetwork",
+                "name": body["name"],
+                "network": "https://www.googleapis.com/compute/v1/projects/%s/global/networks/%s" % (project, network),
+                "ipCidrRange": body["ipCidrRange"],
+                "region": "https://www.googleapis.com/compute/v1/projects/%s/regions/%s" % (project, region),
+                "purpose": body.get("purpose", "PRIVATE"),
+                "selfLink": link,
+                "description": body.get("description", ""),
+            }
+            if body.get("role"):
+                sub["role"] = body["role"]
+            return 200, self._op_compute(project, region, "insert", link, lambda: self.subnetworks.__setitem__(key, sub))
+        key = (project, region, name)
+        if key not in self.subnetworks:
+            return 404, gerror(404, "NOT_FOUND", "The resource '%s' was not found" % link)
+        if method == "GET":
+            return 200, copy.deepcopy(self.subnetworks[key])
+        if method == "DELETE":
+            return 200, self._op_compute(project, region, "delete", link, lambda: self.subnetworks.pop(key, None))
+        return 404, gerror(404, "NOT_FOUND", "compute: no route for %s subnetworks" % method)
+
+    def _op_compute(self, project, region, op_type, target, done):
+        """A compute#operation (status PENDING -> RUNNING -> DONE), finished after op_polls polls."""
+        name = "operation-%d-%s" % (int(time.time() * 1000), next(self.counter))
+        op = {
+            "kind": "compute#operation",
+            "name": name,
+            "operationType": op_type,
+            "status": "RUNNING",
+            "targetLink": target,
+            "region": "https://www.googleapis.com/compute/v1/projects/%s/regions/%s" % (project, region),
+            "selfLink": "https://www.googleapis.com/compute/v1/projects/%s/regions/%s/operations/%s" % (project, region, name),
+            "progress": 0,
+        }
+        self.ops[name] = {"op": op, "left": self.op_polls, "done": done, "kind": "compute"}
+        if self.op_polls == 0:
+            self._finish(name)
+        return copy.deepcopy(op)
 
     # GKE -----------------------------------------------------------------------
     def _container(self, method, path, query, body):
@@ -372,6 +514,8 @@ class FakeGcp:
                     cluster["workloadIdentityConfig"] = update["desiredWorkloadIdentityConfig"]
                 if "desiredMasterAuthorizedNetworksConfig" in update:
                     cluster["masterAuthorizedNetworksConfig"] = update["desiredMasterAuthorizedNetworksConfig"]
+                if "desiredGatewayApiConfig" in update:
+                    cluster.setdefault("networkConfig", {})["gatewayApiConfig"] = update["desiredGatewayApiConfig"]
                 if "desiredDatapathProvider" in update:
                     raise AssertionError("datapath provider is creation-time only")
 
@@ -493,10 +637,17 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        body = json.loads(raw) if raw else {}
         service = parts.path.lstrip("/").split("/", 1)[0]
         path = "/" + parts.path.lstrip("/").split("/", 1)[1] if "/" in parts.path.lstrip("/") else parts.path
-        status, payload, headers = self.fake.handle(self.command, parts.path, parse_qs(parts.query), body)
+        if parts.path == "/token" and self.command == "POST":
+            body = None  # a form; never logged (it carries the signed assertion)
+            status, payload = self.fake.token(parse_qs(raw.decode()))
+            headers = {}
+        else:
+            body = json.loads(raw) if raw else {}
+            status, payload, headers = self.fake.handle(
+                self.command, parts.path, parse_qs(parts.query), body, self.headers.get("Authorization") or ""
+            )
         with self.fake.lock:
             self.fake.log.append((self.command, service, path, body if raw else None, status))
         data = json.dumps(payload).encode()

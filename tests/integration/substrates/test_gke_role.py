@@ -17,6 +17,7 @@ pytestmark = pytest.mark.substrates
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 P = "my-gcp-project"
 CL = "/v1/projects/%s/locations/us-central1-a/clusters" % P
+SUBNETS = "/compute/v1/projects/%s/regions/us-central1/subnetworks" % P
 RECAP = re.compile(r"localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)")
 
 
@@ -58,6 +59,7 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
         ("POST", "iam", "/v1/projects/%s/serviceAccounts" % P),
         ("POST", "cloudresourcemanager", "/v1/projects/%s:setIamPolicy" % P),
         ("POST", "container", CL),
+        ("POST", "compute", SUBNETS),
         ("POST", "container", CL + "/llm-platform/nodePools"),
         ("POST", "iam", "/v1/projects/%s/serviceAccounts" % P),
         ("POST", "cloudresourcemanager", "/v1/projects/%s:setIamPolicy" % P),
@@ -74,14 +76,24 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
         ]
     }
     cluster = bodies[3][3]["cluster"]
-    assert cluster["networkConfig"] == {"datapathProvider": "ADVANCED_DATAPATH"}
+    # gke-l7-rilb (the inventory's gateway class) needs the Gateway API and the region's proxy-only subnet.
+    assert cluster["networkConfig"] == {"datapathProvider": "ADVANCED_DATAPATH", "gatewayApiConfig": {"channel": "CHANNEL_STANDARD"}}
+    assert bodies[4][3] == {
+        "name": "llm-platform-proxy-only",
+        "network": "projects/%s/global/networks/default" % P,
+        "ipCidrRange": "10.129.0.0/23",
+        "purpose": "REGIONAL_MANAGED_PROXY",
+        "role": "ACTIVE",
+        "description": "managed by llm.platform",
+    }
+    assert fake.subnetworks[(P, "us-central1", "llm-platform-proxy-only")]["role"] == "ACTIVE"
     assert cluster["workloadIdentityConfig"] == {"workloadPool": "%s.svc.id.goog" % P}
     assert cluster["releaseChannel"] == {"channel": "REGULAR"}
     assert cluster["ipAllocationPolicy"] == {"useIpAliases": True}
     (system,) = cluster["nodePools"]
     assert system["name"] == "default-pool" and system["autoscaling"] == {"enabled": True, "minNodeCount": 1, "maxNodeCount": 3}
     assert system["config"]["serviceAccount"] == node_sa and system["config"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
-    gpu = bodies[4][3]["nodePool"]
+    gpu = bodies[5][3]["nodePool"]
     assert gpu["autoscaling"] == {"enabled": True, "minNodeCount": 0, "maxNodeCount": 1} and gpu["initialNodeCount"] == 0
     assert gpu["config"]["accelerators"] == [
         {"acceleratorType": "nvidia-l4", "acceleratorCount": "1", "gpuDriverInstallationConfig": {"gpuDriverVersion": "DEFAULT"}}
@@ -128,10 +140,26 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
         ),
     ]
 
+    # The Gateway API channel changes in place, in its own update call.
+    mark = fake.mark()
+    extra = {"gpu_pools": bigger, "substrate_gke_release_channel": "STABLE", "substrate_gke_gateway_api_channel": "CHANNEL_EXPERIMENTAL"}
+    proc, changed, failed = play(fake, tmp_path, "substrate.yml", extra=extra)
+    assert failed == 0 and changed == 1, proc.stdout[-3000:]
+    assert fake.mutations(mark) == [
+        ("PUT", "container", CL + "/llm-platform", {"update": {"desiredGatewayApiConfig": {"channel": "CHANNEL_EXPERIMENTAL"}}})
+    ]
+    # Switching it off with a GKE gateway class is refused before any request, naming both settings.
+    mark = fake.mark()
+    proc, changed, failed = play(fake, tmp_path, "substrate.yml", extra=dict(extra, substrate_gke_gateway_api_channel="CHANNEL_DISABLED"))
+    assert failed == 1 and "gateway_class gke-l7-rilb needs the Gateway API" in proc.stdout, proc.stdout[-3000:]
+    assert "substrate_gke_gateway_api_channel=CHANNEL_DISABLED" in proc.stdout and fake.mutations(mark) == []
+    assert [p for (_m, _s, p, _b, _st) in fake.log[mark:] if not p.startswith("/v1/projects/%s/services/" % P)] == []
+
     # A creation-time change fails before anything is sent, naming what needs recreation.
     mark = fake.mark()
-    other = [dict(bigger[0], accelerator="nvidia-tesla-t4")]
-    proc, changed, failed = play(fake, tmp_path, "substrate.yml", extra={"gpu_pools": other, "substrate_gke_release_channel": "STABLE"})
+    # (A T4 needs an N1 machine: T4 on g2-standard-4 is stopped earlier, by preflight.)
+    other = [dict(bigger[0], machine_type="n1-standard-4", accelerator="nvidia-tesla-t4")]
+    proc, changed, failed = play(fake, tmp_path, "substrate.yml", extra=dict(extra, gpu_pools=other))
     assert failed == 1 and "needs recreation" in proc.stdout and "accelerator_type: nvidia-l4 -> nvidia-tesla-t4" in proc.stdout
     assert fake.mutations(mark) == []
 
@@ -149,7 +177,9 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
     assert fake.mutations(mark) == [
         ("DELETE", "container", CL + "/llm-platform/nodePools/gpu-l4", None),
         ("DELETE", "container", CL + "/llm-platform", None),
+        ("DELETE", "compute", SUBNETS + "/llm-platform-proxy-only", None),
     ]
+    assert fake.subnetworks == {}
     assert fake.clusters == {}
     assert "a1b2c3" in proc.stdout and "clean: false" in proc.stdout
     # A second teardown finds nothing to delete.
@@ -158,3 +188,27 @@ def test_gke_role_create_rerun_check_update_teardown(fake, tmp_path):
         fake, tmp_path, "teardown.yml", extra={"teardown_confirm": "llm-platform", "substrate_gke_teardown_cluster_objects": False}
     )
     assert (changed, failed) == (0, 0) and fake.mutations(mark) == []
+
+
+def test_gke_role_reuses_the_regions_proxy_only_subnet(fake, tmp_path):
+    """One ACTIVE proxy-only subnet serves a region and network: an existing one (another name)
+    is reused, nothing is created, and teardown leaves it alone."""
+    theirs = {
+        "name": "shared-proxy-only",
+        "network": "https://www.googleapis.com/compute/v1/projects/%s/global/networks/default" % P,
+        "ipCidrRange": "10.200.0.0/23",
+        "purpose": "REGIONAL_MANAGED_PROXY",
+        "role": "ACTIVE",
+    }
+    fake.subnetworks[(P, "us-central1", "shared-proxy-only")] = dict(theirs)
+    proc, _changed, failed = play(fake, tmp_path, "substrate.yml")
+    assert failed == 0, proc.stdout[-4000:]
+    assert [p for (_m, s, p, _b) in fake.mutations() if s == "compute"] == []
+    assert sorted(fake.subnetworks) == [(P, "us-central1", "shared-proxy-only")]
+    mark = fake.mark()
+    proc, _changed, failed = play(
+        fake, tmp_path, "teardown.yml", extra={"teardown_confirm": "llm-platform", "substrate_gke_teardown_cluster_objects": False}
+    )
+    assert failed == 0, proc.stdout[-4000:]
+    assert [p for (_m, s, p, _b) in fake.mutations(mark) if s == "compute"] == []
+    assert fake.subnetworks[(P, "us-central1", "shared-proxy-only")] == theirs

@@ -5,6 +5,7 @@ bump replaces the binary and restarts; the GPU worker joins tainted with the GPU
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -51,10 +52,14 @@ def setup(tmp_path):
     return nodes
 
 
-def run(tmp_path, version, binary):
+def run(tmp_path, version, binary, checksum=None, expect_ok=True):
     ev = {
         "substrate_hetzner_k3s_version": version,
         "substrate_hetzner_k3s_binary_src": str(binary),
+        # The stand-in binary's own sha256: the role verifies controller-local binaries too.
+        "substrate_hetzner_k3s_binary_checksum": (
+            checksum if checksum is not None else "sha256:" + hashlib.sha256(binary.read_bytes()).hexdigest()
+        ),
         "substrate_hetzner_k3s_manage_service": False,
         "substrate_hetzner_k3s_token": "K10-test-token",
         "substrate_hetzner_operator_cidrs": ["198.51.100.0/24"],
@@ -66,6 +71,8 @@ def run(tmp_path, version, binary):
     cmd = [exe, "-i", str(tmp_path / "hosts.yml"), os.path.join(HERE, "playbooks", "k3s_local.yml"), "-e", "@" + str(tmp_path / "ev.json")]
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
     recap = {h: (int(c), int(f)) for h, _ok, c, _u, f in RECAP.findall(proc.stdout)}
+    if not expect_ok:
+        return proc, recap, {}
     assert recap and all(f == 0 for _c, f in recap.values()), proc.stdout[-5000:] + proc.stderr[-2000:]
     restarted = {}
     for name in recap:
@@ -109,3 +116,36 @@ def test_k3s_install_rerun_and_upgrade(tmp_path):
     proc, recap, restarted = run(tmp_path, "v1.33.6+k3s1", binary2)
     assert restarted == {n: "true" for n in nodes}, proc.stdout[-3000:]
     assert "v1.33.6+k3s1" in (tmp_path / "workers-1" / "bin" / "k3s").read_text()
+
+
+@pytest.mark.parametrize(
+    "version,checksum,names",
+    [
+        # The pinned version with another checksum (a tampered or wrong download).
+        ("v1.36.3+k3s1", "sha256:" + "0" * 64, "sha256:2f98a9f8fe5782479ee2d54e70a1b10a7f6fd4cae8d38ed3098452dc6eed76b5"),
+        # A version bump that kept the old release's checksum.
+        ("v1.36.4+k3s1", "sha256:2f98a9f8fe5782479ee2d54e70a1b10a7f6fd4cae8d38ed3098452dc6eed76b5", "v1.36.4+k3s1"),
+        # No checksum at all.
+        ("v1.33.5+k3s1", "", "allowed: sha256:<64 hex>"),
+    ],
+)
+def test_k3s_refuses_a_checksum_that_is_not_the_pinned_release(tmp_path, version, checksum, names):
+    nodes = setup(tmp_path)
+    binary = tmp_path / "k3s-v1"
+    write_binary(binary, version)
+    proc, recap, _restarted = run(tmp_path, version, binary, checksum=checksum, expect_ok=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "substrate_hetzner_k3s_binary_checksum: got" in out and names in out, out[-3000:]
+    assert all(c == 0 for c, _f in recap.values()), recap  # refused before any node changed
+    assert not any((tmp_path / n / "bin" / "k3s").exists() for n in nodes)
+
+
+def test_k3s_refuses_a_local_binary_with_another_checksum(tmp_path):
+    setup(tmp_path)
+    binary = tmp_path / "k3s-v1"
+    write_binary(binary, "v1.33.5+k3s1")
+    other = "sha256:" + hashlib.sha256(b"another file").hexdigest()
+    proc, _recap, _restarted = run(tmp_path, "v1.33.5+k3s1", binary, checksum=other, expect_ok=False)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0 and "substrate_hetzner_k3s_binary_src" in out and other in out, out[-3000:]
+    assert not (tmp_path / "workers-1" / "bin" / "k3s").exists()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import hashlib
 import json
 import os
 import shutil
@@ -27,6 +28,41 @@ FEATURES = ("observability", "autoscaling", "gpu_quota", "kserve", "inference_ro
 GOMOD = os.path.join(CACHE, "go", "mod")
 
 
+# Images for which no published digest could be found (their values.yaml says so): off the lab
+# the in-repo charts refuse to render them by tag. Tests that render a real cloud's charts for
+# other reasons pass a stand-in digest for them through apps.<app>.values (a sha256 of a label,
+# never a digest of any image); tests/unit/gitops/test_image_digests.py checks the refusal and
+# that no other image is unpinned.
+STAND_IN_DIGEST = "sha256:" + hashlib.sha256(b"llm.platform test stand-in; not the digest of any image").hexdigest()
+BLOCKED_IMAGES = {
+    "litellm": {"image.digest": "ghcr.io/berriai/litellm-database:main-v1.108.7"},
+    "inference-routing": {"bbr.image": "registry.k8s.io/gateway-api-inference-extension/bbr:v1.5.0"},
+}
+
+
+def stand_in_values():
+    """apps.<app>.values that fill the blocked images with STAND_IN_DIGEST."""
+    return {
+        "litellm": {"values": {"image": {"digest": STAND_IN_DIGEST}}},
+        "inference-routing": {"values": {"bbr": {"image": BLOCKED_IMAGES["inference-routing"]["bbr.image"] + "@" + STAND_IN_DIGEST}}},
+    }
+
+
+def with_stand_ins(values):
+    """``values`` with stand_in_values() deep-merged into its apps overrides (a copy)."""
+    merged = copy.deepcopy(values)
+
+    def merge(dst, src):
+        for key, value in src.items():
+            if isinstance(value, dict) and isinstance(dst.get(key), dict):
+                merge(dst[key], value)
+            else:
+                dst[key] = copy.deepcopy(value)
+
+    merge(merged.setdefault("apps", {}), stand_in_values())
+    return merged
+
+
 def tool(name):
     """A binary from PATH or the lab's build ($LLM_PLATFORM_CACHE/bin); None if neither."""
     cached = os.path.join(CACHE, "bin", name)
@@ -47,9 +83,20 @@ def inventory_values(inventory):
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
         env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
         proc = subprocess.run(
-            [venv_bin("ansible-playbook"), "-i", os.path.join(REPO, "inventories", inventory),
-             os.path.join(HERE, "dump_values.yml"), "-e", "out=" + out],
-            cwd=REPO, env=env, capture_output=True, text=True, check=False, timeout=300,
+            [
+                venv_bin("ansible-playbook"),
+                "-i",
+                os.path.join(REPO, "inventories", inventory),
+                os.path.join(HERE, "dump_values.yml"),
+                "-e",
+                "out=" + out,
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
         )
         if proc.returncode != 0:
             raise RuntimeError("dump_values.yml failed for %s:\n%s%s" % (inventory, proc.stdout, proc.stderr))
@@ -77,7 +124,9 @@ def helm_template(chart_dir, release, namespace, values):
     try:
         proc = subprocess.run(
             [helm, "template", release, chart_dir, "--namespace", namespace, "-f", vfile],
-            capture_output=True, text=True, check=False,
+            capture_output=True,
+            text=True,
+            check=False,
         )
     finally:
         os.unlink(vfile)

@@ -18,6 +18,7 @@ from .gitops_render import (
     render_app,
     tool,
     values_for,
+    with_stand_ins,
 )
 
 pytestmark = pytest.mark.skipif(tool("helm") is None, reason="helm not built (lab/build.sh helm)")
@@ -35,15 +36,18 @@ def _one(objs, kind):
     return obj
 
 
-@pytest.mark.parametrize("inventory,provider,auth", [
-    ("gke", "gcpsm", None),
-    ("hetzner", "gcpsm", {"secretRef": {"secretAccessKeySecretRef": {"name": "secret-store-key", "key": "sa-key.json",
-                                                                     "namespace": "external-secrets"}}}),
-    ("byo", "kubernetes", None),
-    ("lab", "kubernetes", None),
+@pytest.mark.parametrize("inventory,overrides,provider,auth", [
+    ("gke", {}, "gcpsm", None),
+    # The Hetzner sample keeps its secrets in the cluster (no GCP needed) ...
+    ("hetzner", {}, "kubernetes", None),
+    # ... and can still use Secret Manager with a service-account key off GKE.
+    ("hetzner", {"backend": "gcpsm", "auth": "sa-key", "gcpProjectId": "my-gcp-project"}, "gcpsm",
+     {"secretRef": {"secretAccessKeySecretRef": {"name": "secret-store-key", "key": "sa-key.json", "namespace": "external-secrets"}}}),
+    ("byo", {}, "kubernetes", None),
+    ("lab", {}, "kubernetes", None),
 ])
-def test_one_cluster_secret_store_named_alike_per_backend(inventory, provider, auth):
-    store = _one(_objects(inventory, "secret-store"), "ClusterSecretStore")
+def test_one_cluster_secret_store_named_alike_per_backend(inventory, overrides, provider, auth):
+    store = _one(_objects(inventory, "secret-store", **overrides), "ClusterSecretStore")
     assert store["metadata"]["name"] == "secret-store"
     assert list(store["spec"]["provider"]) == [provider]
     spec = store["spec"]["provider"][provider]
@@ -157,3 +161,12 @@ def test_upstream_kueue_webhooks_are_scoped_to_kueue_managed_namespaces():
     assert unscoped == []
     deploy = next(o for o in objs if o["kind"] == "Deployment")
     assert deploy["spec"]["replicas"] == 1
+
+
+def test_gke_models_admit_the_proxy_only_subnet_of_the_gateway():
+    """On GKE the managed gateway's proxies come from the region's proxy-only subnet (created by
+    substrate_gke): the inventory hands its range to the routing chart, so the models' policy renders."""
+    objs = render_app(applications(with_stand_ins(values_for("gke", "full", ALL_ON)))["inference-routing"])
+    (policy,) = [o for o in objs if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == "models-from-gateway"]
+    cidrs = [p["ipBlock"]["cidr"] for rule in policy["spec"]["ingress"] for p in rule["from"] if "ipBlock" in p]
+    assert cidrs == ["10.129.0.0/23"]

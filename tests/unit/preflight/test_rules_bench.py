@@ -47,7 +47,7 @@ def test_unknown_slo_metric_message_lists_the_allowed(cfg):
     assert "ttft" in text and "tpot" in text and "p95" in text
 
 
-DIGEST = "registry.example.com/llm-platform/bench@sha256:" + "0123456789abcdef" * 4
+DIGEST = "ghcr.io/acme-corp/llm-platform-bench@sha256:" + "0123456789abcdef" * 4
 
 
 def test_valid_job_runner_config_passes(cfg, paths):
@@ -74,9 +74,9 @@ def test_host_runner_ignores_the_job_image(cfg, paths):
     [
         ({}, "bench_job_image"),  # required: not set at all
         ({"bench_job_image": ""}, "bench_job_image"),
-        ({"bench_job_image": "registry.example.com/bench:0.1.0"}, "bench_job_image"),  # a tag, not a digest
-        ({"bench_job_image": "registry.example.com/bench@sha256:abc"}, "bench_job_image"),  # short digest
-        ({"bench_job_image": "registry.example.com/bench@sha256:" + "0123456789ABCDEF" * 4}, "bench_job_image"),
+        ({"bench_job_image": "ghcr.io/acme-corp/bench:0.1.0"}, "bench_job_image"),  # a tag, not a digest
+        ({"bench_job_image": "ghcr.io/acme-corp/bench@sha256:abc"}, "bench_job_image"),  # short digest
+        ({"bench_job_image": "ghcr.io/acme-corp/bench@sha256:" + "0123456789ABCDEF" * 4}, "bench_job_image"),
         ({"bench_job_image": DIGEST, "bench_job_namespace": "Bench_NS"}, "bench_job_namespace"),
         ({"bench_job_image": DIGEST, "bench_job_endpoint": "litellm:4000/v1"}, "bench_job_endpoint"),
         ({"bench_job_image": DIGEST, "bench_job_endpoint": ""}, "bench_job_endpoint"),
@@ -107,3 +107,14 @@ def test_job_runner_with_only_the_image_set_passes(cfg, paths):
     """Preflight sees only what the inventory or -e sets; the role's defaults fill the rest."""
     cfg.update(bench_runner="job", bench_job_image=DIGEST)
     assert paths(cfg) == []
+
+
+def test_job_image_from_a_documentation_host_off_the_lab(cfg, paths, tmp_path):
+    """Off the lab a cluster pulls the image: a reserved example host cannot work (the lab's kwok pulls nothing)."""
+    image = "registry.example.com/bench@sha256:" + "0123456789abcdef" * 4
+    cfg.update(bench_runner="job", bench_job_image=image)
+    assert paths(cfg) == []
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\n")
+    cfg.update(substrate="byo", gateway_class="agentgateway", kubeconfig_path=str(kubeconfig))
+    assert paths(cfg) == ["bench_job_image"]

@@ -13,6 +13,7 @@ KSERVE = {
     "engine": "kserve",
     "storage": "oci",
     "gpus": 1,
+    "min_replicas": 0,
     "price": {"input_per_token": 0.0000002, "output_per_token": 0.0000004},
 }
 CANARY = {
@@ -23,6 +24,7 @@ CANARY = {
     "price": {"input_per_token": 0.0000005, "output_per_token": 0.0000015},
     "canary_of": "qwen-local",
     "canary_weight": 10,
+    "min_replicas": 0,
 }
 
 
@@ -66,9 +68,13 @@ def test_kserve_model_without_storage(three, paths):
     assert "models[1].storage" in paths(three)
 
 
-def test_kserve_model_with_kserve_off(three, paths):
+def test_kserve_model_with_kserve_off_is_named_once(three):
+    from ansible_collections.llm.platform.plugins.plugin_utils import preflight
+
     three["platform_features"]["kserve"] = False
-    assert "models[1].engine" in paths(three)
+    (failure,) = preflight.validate(three)
+    assert failure.path == "platform_features.kserve"
+    assert "models[1] (qwen-oci)" in failure.allowed
 
 
 def test_oci_source_needs_kserve(three, paths):

@@ -8,9 +8,14 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 
 import yaml
+
+# The blocked images' stand-in digests live with the other render helpers (tests/unit/gitops).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "gitops"))
+from gitops_render import stand_in_values
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 GITOPS = os.path.join(REPO, "gitops")
@@ -87,13 +92,17 @@ def helm_template(chart_dir, release, namespace, values):
 def root_values(models, substrate="lab", cost_tier="dev", kserve=True, profile="llm-gateway", secret_backend="kubernetes"):  # noqa: S107 (a backend name)
     cluster = cluster_facts(substrate)
     cluster["costTier"] = cost_tier
-    return {
+    values = {
         "profile": profile,
         "features": {"observability": True, "autoscaling": True, "gpu_quota": True, "kserve": kserve, "inference_routing": True},
         "cluster": cluster,
         "models": models,
         "secrets": {"storeName": "secret-store", "backend": secret_backend, "auth": "service-account"},
     }
+    if substrate != "lab":
+        # These tests are about routing and tiers; tests/unit/gitops/test_image_digests.py is about pins.
+        values["apps"] = stand_in_values()
+    return values
 
 
 def applications(values):

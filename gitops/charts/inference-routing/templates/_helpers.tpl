@@ -26,3 +26,16 @@ name: {{ . }}
 {{- define "inference-routing.gatewayClass" -}}
 {{- (.Values.platform | default dict).gatewayClass | default .Values.gatewayClass -}}
 {{- end }}
+
+{{/*
+An image reference, pinned by digest (<image>[:<tag>]@sha256:<64 hex>). Without a digest the
+render fails naming the value, except on the lab substrate, whose kwok nodes never pull an
+image. dict(root, ref, path) -> the reference.
+*/}}
+{{- define "inference-routing.pinned" -}}
+{{- $lab := eq ((.root.Values.platform | default dict).substrate | default "") "lab" -}}
+{{- if and (not (regexMatch "@sha256:[0-9a-f]{64}$" .ref)) (not $lab) -}}
+{{- fail (printf "%s: %q is not pinned by digest; set it to <image>:<tag>@sha256:<64 hex> (the digest of that tag: crane digest, skopeo inspect or docker buildx imagetools inspect)" .path .ref) -}}
+{{- end -}}
+{{- .ref -}}
+{{- end }}

@@ -4,11 +4,9 @@ app.kubernetes.io/part-of: llm-platform
 {{- end }}
 
 {{- define "litellm.image" -}}
-{{- if .Values.image.digest -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag }}@{{ .Values.image.digest }}
-{{- else -}}
-{{ .Values.image.repository }}:{{ .Values.image.tag }}
-{{- end -}}
+{{- $ref := printf "%s:%s" .Values.image.repository .Values.image.tag -}}
+{{- if .Values.image.digest -}}{{- $ref = printf "%s@%s" $ref .Values.image.digest -}}{{- end -}}
+{{- include "litellm.pinned" (dict "root" . "ref" $ref "path" "image.digest") -}}
 {{- end }}
 
 {{/* costTier from the app-of-apps' cluster facts (.Values.platform), else the chart value. */}}
@@ -75,4 +73,17 @@ seccompProfile:
 allowPrivilegeEscalation: false
 capabilities:
   drop: ["ALL"]
+{{- end }}
+
+{{/*
+An image reference, pinned by digest (<image>[:<tag>]@sha256:<64 hex>). Without a digest the
+render fails naming the value, except on the lab substrate, whose kwok nodes never pull an
+image. dict(root, ref, path) -> the reference.
+*/}}
+{{- define "litellm.pinned" -}}
+{{- $lab := eq ((.root.Values.platform | default dict).substrate | default "") "lab" -}}
+{{- if and (not (regexMatch "@sha256:[0-9a-f]{64}$" .ref)) (not $lab) -}}
+{{- fail (printf "%s: %q is not pinned by digest; set it to <image>:<tag>@sha256:<64 hex> (the digest of that tag: crane digest, skopeo inspect or docker buildx imagetools inspect)" .path .ref) -}}
+{{- end -}}
+{{- .ref -}}
 {{- end }}

@@ -166,7 +166,7 @@ limits:
 {{/* The pre-stage container: a populated PVC is a no-op (no network); else one download. */}}
 {{- define "model-serving.prestageContainer" -}}
 - name: prestage-weights
-  image: {{ .root.Values.image.vllm }}
+  image: {{ include "model-serving.pinned" (dict "root" .root "ref" .root.Values.image.vllm "path" "image.vllm") }}
   imagePullPolicy: {{ .root.Values.image.pullPolicy }}
   command: ["python3", "-c"]
   args:
@@ -201,4 +201,17 @@ limits:
       mountPath: /models
     - name: tmp
       mountPath: /tmp
+{{- end }}
+
+{{/*
+An image reference, pinned by digest (<image>[:<tag>]@sha256:<64 hex>). Without a digest the
+render fails naming the value, except on the lab substrate, whose kwok nodes never pull an
+image. dict(root, ref, path) -> the reference.
+*/}}
+{{- define "model-serving.pinned" -}}
+{{- $lab := eq ((.root.Values.platform | default dict).substrate | default .root.Values.substrate) "lab" -}}
+{{- if and (not (regexMatch "@sha256:[0-9a-f]{64}$" .ref)) (not $lab) -}}
+{{- fail (printf "%s: %q is not pinned by digest; set it to <image>:<tag>@sha256:<64 hex> (the digest of that tag: crane digest, skopeo inspect or docker buildx imagetools inspect)" .path .ref) -}}
+{{- end -}}
+{{- .ref -}}
 {{- end }}
