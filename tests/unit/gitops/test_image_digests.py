@@ -111,11 +111,23 @@ def test_a_malformed_digest_is_refused_too():
         render_app(applications(values)["litellm"])
 
 
-def test_the_lab_renders_and_only_the_blocked_images_lack_a_digest():
-    """kwok nodes never pull, so the lab renders the blocked images by tag - and nothing else."""
+# Images only the lab renders: its database mode and its Gateway API implementation, both run
+# by the lab's pod runtime from host binaries (lab/runtime/images.yml), never pulled.
+LAB_ONLY = ("docker.io/library/postgres:15", "lab.llm-platform.invalid/gateway-controller:0.1.0")
+
+
+def test_the_lab_renders_and_only_the_blocked_and_lab_only_images_lack_a_digest():
+    """The lab never pulls, so it renders the blocked images by tag - and its own, nothing else."""
     found = _render_all(_values("lab", "prod"))
     unpinned = sorted({ref for _where, ref in found if not PINNED.match(ref)})
-    assert unpinned == sorted(ref for refs in BLOCKED_IMAGES.values() for ref in refs.values())
+    assert unpinned == sorted([ref for refs in BLOCKED_IMAGES.values() for ref in refs.values()] + list(LAB_ONLY))
+
+
+def test_the_statefulset_database_refuses_its_tag_off_the_lab():
+    values = with_stand_ins(_values("byo", "prod"))
+    values["apps"]["litellm"]["values"].setdefault("database", {})["mode"] = "statefulset"
+    with pytest.raises(RuntimeError, match=r'database\.statefulset\.image: "docker.io/library/postgres:15" is not pinned'):
+        render_app(applications(values)["litellm"])
 
 
 def _pin_key(source):

@@ -99,7 +99,9 @@ def root_values(models, substrate="lab", cost_tier="dev", kserve=True, profile="
         "models": models,
         "secrets": {"storeName": "secret-store", "backend": secret_backend, "auth": "service-account"},
     }
-    if substrate != "lab":
+    if substrate == "lab":
+        values["litellm"] = {"database": "statefulset"}  # as inventories/lab (no CloudNativePG operator there)
+    else:
         # These tests are about routing and tiers; tests/unit/gitops/test_image_digests.py is about pins.
         values["apps"] = stand_in_values()
     return values

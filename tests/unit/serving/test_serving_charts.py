@@ -85,9 +85,10 @@ def test_scaledobjects_paused_with_queue_and_kv_triggers_and_tier_floor(lab, het
             assert so["spec"]["minReplicaCount"] == floor
             queries = [t["metadata"]["query"] for t in so["spec"]["triggers"]]
             assert queries[0].startswith("sum(vllm:num_requests_waiting{") and "kv_cache_usage_perc" in queries[1]
-    assert by_kind(lab["model-serving"], "ScaledObject")[0]["spec"]["triggers"][0]["metadata"]["serverAddress"].startswith(
-        "http://127.0.0.1:"
-    )
+    # The living lab runs the platform's own Prometheus, so KEDA asks it everywhere.
+    for rendered in (lab, hetzner):
+        address = by_kind(rendered["model-serving"], "ScaledObject")[0]["spec"]["triggers"][0]["metadata"]["serverAddress"]
+        assert address == "http://prometheus-operated.monitoring.svc:9090"
 
 
 def test_kserve_inferenceservice(lab):
@@ -140,9 +141,12 @@ def test_litellm_prod_tier(hetzner, lab):
     dep = next(d for d in by_kind(hetzner["litellm"], "Deployment") if d["metadata"]["name"] == "litellm")
     assert dep["spec"]["replicas"] == 2
     assert any(d["metadata"]["name"] == "litellm-redis" for d in by_kind(hetzner["litellm"], "Deployment"))
-    assert "Cluster" not in {o["kind"] for o in lab["litellm"]}  # the lab uses an external PostgreSQL
+    kinds = {o["kind"] for o in lab["litellm"]}
+    assert "Cluster" not in kinds and "StatefulSet" in kinds  # the lab has no CloudNativePG operator
     job = by_kind(lab["litellm"], "Job")[0]
-    assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "PreSync"
+    # A Sync hook of wave 0: after the credentials (-2) and the database (-1) it waits for.
+    assert job["metadata"]["annotations"]["argocd.argoproj.io/hook"] == "Sync"
+    assert job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "0"
     assert job["spec"]["template"]["spec"]["initContainers"][0]["name"] == "wait-for-db"
     secrets = {e["metadata"]["name"]: e for e in by_kind(lab["litellm"], "ExternalSecret")}
     keys = {d["secretKey"] for d in secrets["litellm-secrets"]["spec"]["data"]}
