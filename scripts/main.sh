@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the lab (README's first command): build and start the lab,
-# converge site.yml on it, onboard the example tenants through a real LiteLLM,
-# send a chat completion with a tenant key, run a short bench and print where
-# the report is. `scripts/main.sh down` stops everything it started.
+# The main job on the lab (README's first command): build the living lab, converge
+# site.yml on it (Argo CD syncs the app-of-apps; the platform's pods run as real
+# processes), bring up the example model, send a chat completion with a tenant key
+# through the LiteLLM pod and the gateway, run a short bench and print where the
+# report is. `scripts/main.sh down` stops everything it started.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO_ROOT"
 t0=$(now)
@@ -11,11 +12,22 @@ VENV="$("$REPO_ROOT/scripts/venv.sh")"
 export PATH="$VENV/bin:$PATH"
 export ANSIBLE_CONFIG="$REPO_ROOT/ansible.cfg"
 INV=inventories/lab
-EDGE_URL=http://127.0.0.1:4000
+EDGE_PORT=4000
+EDGE_URL="http://127.0.0.1:$EDGE_PORT"
+EDGE_PID="$LLM_PLATFORM_CACHE/lab/lab/edge.pid"
+KUBECONFIG="$LLM_PLATFORM_CACHE/lab/lab/kubeconfig"  # inventories/lab's kubeconfig_path
+export PATH="$LLM_PLATFORM_CACHE/bin:$PATH"          # the lab's kubectl (the tenants' port-forward)
 [[ $(id -u) -eq 0 ]] || die "the lab needs root (network namespaces); run as root"
 
+stop_edge() {
+  if [[ -f "$EDGE_PID" ]]; then
+    kill "$(cat "$EDGE_PID")" 2>/dev/null || true
+    rm -f "$EDGE_PID"
+  fi
+}
+
 if [[ "${1:-}" == "down" ]]; then
-  python scripts/lab_edge.py down || true
+  stop_edge
   ansible-playbook molecule/default/destroy.yml -i "$INV"
   exit 0
 fi
@@ -25,24 +37,29 @@ fi
 log "preflight: validating the lab configuration"
 ansible-playbook playbooks/preflight.yml -i "$INV"
 
-log "installing LiteLLM for the lab (cached after the first run)"
+log "installing LiteLLM for the lab's pod runtime (cached after the first run)"
 python3 lab/litellm_install.py ensure >/dev/null
 
-log "building lab binaries (cached after the first run)"
+log "building the lab and the platform's controllers from the Go module proxy (cached after the first run)"
 lab/build.sh
 
-log "starting the request path: llm-d-inference-sim + LiteLLM on 127.0.0.1"
-python scripts/lab_edge.py up
-LITELLM_MASTER_KEY="$(cat "$LLM_PLATFORM_CACHE/lab-edge/master-key")"
-export LITELLM_MASTER_KEY
+log "converging site.yml on the living lab: substrate, secrets, Argo CD + app-of-apps, tenants"
+ansible-playbook site.yml -i "$INV"
 
-log "converging site.yml on the lab (substrate, platform, tenants)"
-ansible-playbook site.yml -i "$INV" -e "tenants_litellm_api_url=$EDGE_URL"
+log "bringing up the example model through Argo CD, its autoscaling resumed"
+ansible-playbook playbooks/serving.yml -i "$INV" -e model=qwen-local -e autoscaling=resumed
 
-log "a chat completion through LiteLLM with team-a's key (read from its Secret, never printed)"
-# inventories/lab sets kubeconfig_path to this file (ansible-inventory would print
-# the unrendered template, so the path is spelled out here).
-KUBECONFIG="$LLM_PLATFORM_CACHE/lab/lab/kubeconfig"
+log "the public /v1 on $EDGE_URL: kubectl port-forward to the LiteLLM pod Argo CD deployed"
+stop_edge
+kubectl --kubeconfig "$KUBECONFIG" -n litellm port-forward --address 127.0.0.1 svc/litellm "$EDGE_PORT:4000" \
+  >"$LLM_PLATFORM_CACHE/lab/lab/edge.log" 2>&1 &
+echo $! >"$EDGE_PID"
+for _ in $(seq 60); do
+  curl -fsS -o /dev/null "$EDGE_URL/health/liveliness" 2>/dev/null && break
+  sleep 1
+done
+
+log "a chat completion with team-a's key (read from its Secret, never printed): LiteLLM pod -> Envoy -> endpoint picker -> model pod"
 python - "$KUBECONFIG" "$EDGE_URL" <<'PY'
 import base64, json, sys, urllib.request
 from kubernetes import client, config
@@ -55,7 +72,10 @@ reply = json.load(urllib.request.urlopen(req, timeout=60))
 print("chat completion OK: model=%s, %d completion tokens" % (reply["model"], reply["usage"]["completion_tokens"]))
 PY
 
-log "a short bench through the tenant edge"
+log "a short bench through the public /v1 (its key minted with the master key site.yml seeded)"
+LITELLM_MASTER_KEY="$(kubectl --kubeconfig "$KUBECONFIG" -n platform-secrets get secret litellm-master-key \
+  -o jsonpath='{.data.value}' | base64 -d)"
+export LITELLM_MASTER_KEY
 ansible-playbook playbooks/bench.yml -i "$INV" \
   -e "bench_litellm_url=$EDGE_URL" -e "bench_endpoint=$EDGE_URL/v1" \
   -e '{"bench_profile": "concurrency", "bench_concurrencies": [1, 4], "bench_duration_seconds": 10}' \
@@ -63,5 +83,6 @@ ansible-playbook playbooks/bench.yml -i "$INV" \
 report="$(ls -td bench/reports/*/*/ 2>/dev/null | head -1)"
 
 printf '\nmain job finished in %ss\n' "$(elapsed "$t0")"
+printf 'Argo CD applications: kubectl --kubeconfig %s -n argocd get applications\n' "$KUBECONFIG"
 printf 'bench report: %s\n' "${report:-<none found under bench/reports>}"
-printf 'stop everything with: make lab-down\n'
+printf 'the public /v1 stays on %s (LiteLLM in the lab); stop everything with: make lab-down\n' "$EDGE_URL"

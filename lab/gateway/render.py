@@ -206,7 +206,7 @@ class Render:
                 action["cluster"] = backends[0][0][0]
             else:
                 action["weighted_clusters"] = {"clusters": [{"name": b[0], "weight": w} for b, w in backends if w > 0]}
-            pickers = {b[1] for b, _ in backends if b[1]}
+            pickers = {b[1] for b, _unused in backends if b[1]}
             per_filter = {}
             if pickers:
                 # The picker filter is off by default (a request no route matches gets its 404
@@ -215,7 +215,7 @@ class Render:
                 if len(backends) == 1:
                     per_filter = {"envoy.filters.http.ext_proc.epp": _picker_on(backends[0][0][1], backends[0][0][2])}
                 else:
-                    for wc, (b, _) in zip(action["weighted_clusters"]["clusters"], [x for x in backends if x[1] > 0], strict=True):
+                    for wc, (b, _unused) in zip(action["weighted_clusters"]["clusters"], [x for x in backends if x[1] > 0], strict=True):
                         wc["typed_per_filter_config"] = {"envoy.filters.http.ext_proc.epp": _picker_on(b[1], b[2])}
             for j, match in enumerate(rule.get("matches") or [{"path": {"type": "PathPrefix", "value": "/"}}]):
                 env_match: dict = {}
@@ -255,7 +255,7 @@ class Render:
                     attached += 1
             http_filters = []
             for k, proc in enumerate(processors):
-                svc, _, port = proc.partition(":")
+                svc, _unused, port = proc.partition(":")
                 cname = "processor-%s" % svc
                 # GIE's processors serve TLS with a self-signed certificate (--secure-serving).
                 self.clusters[cname] = _dns_cluster(

@@ -1,7 +1,7 @@
 """python -m runtime (with lab/ on PYTHONPATH):
 
 run --kubeconfig K --state-dir D --cache C --apiserver-port P   the runtime (inside the lab netns)
-kwok-selector                                                   the jq query of kwok's pod stages
+kwok-selector [--cache C]                                       the jq query of kwok's pod stages (unbuilt images stay simulated)
 images                                                          the image map, one line an image
 state --state-dir D                                             backed and simulated pods, from state.json
 """
@@ -29,20 +29,24 @@ def main(argv: list[str]) -> int:
     run.add_argument("--apiserver-port", type=int, required=True)
     run.add_argument("--pidfile")
     run.add_argument("--recipe", default="", help="what the runtime was started from (lab_ctl stop-runtime compares it)")
-    sub.add_parser("kwok-selector")
-    sub.add_parser("images")
-    sub.add_parser("recipe")
+    # kwok-selector and recipe take --cache: an image whose binaries are not built stays simulated.
+    for name in ("kwok-selector", "images", "recipe"):
+        sub.add_parser(name).add_argument("--cache", default=None)
     state = sub.add_parser("state")
     state.add_argument("--state-dir", required=True)
     args = parser.parse_args(argv)
 
     if args.cmd == "kwok-selector":
-        print(images.kwok_selector(images.load_map(), images.load_versions()))
+        versions = images.load_versions()
+        print(images.kwok_selector(images.built_map(images.load_map(), versions, args.cache), versions))
         return 0
     if args.cmd == "images":
         versions = images.load_versions()
+        missing = images.unbuilt(images.load_map(), versions, args.cache)
         for name, entry in images.load_map().items():
-            print("%-10s %s" % (name, images.entry_regex(entry, versions)))
+            print(
+                "%-22s %s%s" % (name, images.entry_regex(entry, versions), "  [simulated: %s]" % missing[name] if name in missing else "")
+            )
         return 0
     if args.cmd == "recipe":
         digest = hashlib.sha256()
@@ -54,6 +58,8 @@ def main(argv: list[str]) -> int:
         ]:
             with open(path, "rb") as handle:
                 digest.update(handle.read())
+        # What is built is part of it: a component built later restarts the runtime to back it.
+        digest.update(repr(sorted(images.unbuilt(images.load_map(), images.load_versions(), args.cache))).encode())
         print(digest.hexdigest())
         return 0
     if args.cmd == "state":

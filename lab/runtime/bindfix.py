@@ -251,7 +251,7 @@ def channel() -> tuple[socket.socket, socket.socket]:
 def receive_listener(sock: socket.socket, timeout: float = 30) -> int | None:
     sock.settimeout(timeout)
     try:
-        _, fds, _, _ = socket.recv_fds(sock, 1, 1)
+        _unused, fds, _unused2, _unused3 = socket.recv_fds(sock, 1, 1)
     except (TimeoutError, OSError):
         return None
     return fds[0] if fds else None

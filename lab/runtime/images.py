@@ -56,24 +56,56 @@ def kwok_selector(image_map: dict, versions: dict) -> str:
     return '[(.spec.containers // [])[].image, (.spec.initContainers // [])[].image] | all(test("%s"))' % rx
 
 
+def unbuilt(image_map: dict, versions: dict, cache: str | None) -> dict[str, str]:
+    """{image name: why} for the entries whose binaries lab/build.sh has not built into cache.
+    Such an image stays simulated (kwok) instead of failing to start, so a lab built for a
+    smaller tier (lab/build.sh lab living) still converges; None checks nothing."""
+    if cache is None:
+        return {}
+    out = {}
+    for name, entry in image_map.items():
+        for src in (entry.get("files") or {}).values():
+            if "bin" in src and not os.path.exists(binary_path(cache, versions, src["bin"])):
+                comp = next(c for c, spec in versions["components"].items() if src["bin"] in spec["binaries"])
+                out[name] = "%s is not built (lab/build.sh %s)" % (src["bin"], comp)
+                break
+    return out
+
+
+def built_map(image_map: dict, versions: dict, cache: str | None) -> dict:
+    """The entries the runtime can back with what is built."""
+    missing = unbuilt(image_map, versions, cache)
+    return {name: entry for name, entry in image_map.items() if name not in missing}
+
+
 class ImageMap:
-    def __init__(self, path: str | None = None, versions: dict | None = None):
-        self.map = load_map(path)
+    def __init__(self, path: str | None = None, versions: dict | None = None, cache: str | None = None):
+        full = load_map(path)
         self.versions = versions or load_versions()
-        self._compiled = [(name, re.compile("^" + entry_regex(e, self.versions) + "$")) for name, e in self.map.items()]
+        self.unbuilt = unbuilt(full, self.versions, cache)
+        self.map = {name: entry for name, entry in full.items() if name not in self.unbuilt}
+        self._compiled = [(name, re.compile("^" + entry_regex(e, self.versions) + "$")) for name, e in full.items()]
 
     def lookup(self, image: str) -> tuple[str, dict] | None:
+        name = self.match(image)
+        return (name, self.map[name]) if name in self.map else None
+
+    def match(self, image: str) -> str | None:
+        """The map's name for image, built or not."""
         for name, rx in self._compiled:
             if rx.match(image):
-                return name, self.map[name]
+                return name
         return None
 
     def classify(self, pod: dict) -> tuple[bool, str]:
-        """(backed, reason): backed when every container image is in the map."""
+        """(backed, reason): backed when every container image is in the map and built."""
         spec = pod.get("spec", {})
         for c in spec.get("initContainers", []) + spec.get("containers", []):
-            if not self.lookup(c.get("image", "")):
+            name = self.match(c.get("image", ""))
+            if name is None:
                 return False, "image %s is not in lab/runtime/images.yml" % c.get("image")
+            if name in self.unbuilt:
+                return False, "image %s: %s" % (c.get("image"), self.unbuilt[name])
         return True, ""
 
 
@@ -141,7 +173,7 @@ def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_pref
             shutil.copy2(origin, target)
         os.chmod(target, 0o755)  # noqa: S103 - image files are world-readable, as in any image
     for spec in entry.get("dirs") or []:
-        path, _, mode = spec.partition(":")
+        path, _unused, mode = spec.partition(":")
         target = os.path.join(layer, host_path(path).lstrip("/"))
         os.makedirs(target, exist_ok=True)
         os.chmod(target, 0o1777 if mode == "tmp" else 0o777)

@@ -178,7 +178,7 @@ class Network:
             n = query[pos]
             labels.append(query[pos + 1 : pos + 1 + n].decode(errors="replace").lower())
             pos += n + 1
-        qtype, _ = struct.unpack("!HH", query[pos + 1 : pos + 5])
+        qtype, _unused = struct.unpack("!HH", query[pos + 1 : pos + 5])
         question = query[12 : pos + 5]
         name = ".".join(labels)
         ips = self.rt.resolve(name) if name.endswith(DOMAIN) or name.endswith(DOMAIN + ".") else None

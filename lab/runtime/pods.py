@@ -418,7 +418,7 @@ class PodWorker(threading.Thread):
                 with socket.create_connection((self.ip, port), timeout=timeout):
                     return True, ""
             if "exec" in spec:
-                uid, gid, _ = launchmod.identity(self.pod, c.spec, self.rt.images.lookup(c.spec["image"])[1])
+                uid, gid, _unused = launchmod.identity(self.pod, c.spec, self.rt.images.lookup(c.spec["image"])[1])
                 ours, theirs = bindfix.channel()
                 cmd = ["nsenter", "--target", str(c.proc.pid), "--mount", "--root", "--wd", "--", "python3", "-c", EXEC_PROBE]
                 cmd += [os.path.dirname(SANDBOX), str(c.proc.pid), str(theirs.fileno()), str(uid), str(gid), *spec["exec"]["command"]]
@@ -429,10 +429,10 @@ class PodWorker(threading.Thread):
                     if listener is not None:
                         bindfix.Supervisor(listener, self.ip, self.rt.log, self.ports, self.rt.violations).start()
                     try:
-                        out, _ = child.communicate(timeout=max(timeout, 1))
+                        out, _unused = child.communicate(timeout=max(timeout, 1))
                     except subprocess.TimeoutExpired:
                         child.kill()
-                        out, _ = child.communicate()
+                        out, _unused = child.communicate()
                         return False, "command timed out after %ds" % max(timeout, 1)
                 proc = subprocess.CompletedProcess(cmd, child.returncode, out, b"")
                 return proc.returncode == 0, "command failed: exit %d: %s" % (proc.returncode, proc.stdout[-200:].decode(errors="replace"))
@@ -549,7 +549,7 @@ def _copy_logs(proc: subprocess.Popen, path: str) -> None:
     partial = {"stdout": b"", "stderr": b""}
     with open(path, "ab") as out:
         while streams:
-            for key, _ in sel.select(timeout=1.0):
+            for key, _unused in sel.select(timeout=1.0):
                 name = streams[key.fileobj]
                 chunk = key.fileobj.read(65536)
                 if not chunk:

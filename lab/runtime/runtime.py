@@ -67,7 +67,7 @@ class Cache:
 
     def list(self, kind: str, namespace: str | None = None) -> list[dict]:
         with self.lock:
-            return [o for (ns, _), o in self.data.get(kind, {}).items() if namespace is None or ns == namespace]
+            return [o for (ns, _unused), o in self.data.get(kind, {}).items() if namespace is None or ns == namespace]
 
 
 def _selects(selector: dict, labels: dict) -> bool:
@@ -81,7 +81,7 @@ class Runtime:
         self.cache_dir = cache_dir
         self.apiserver_port = apiserver_port
         self.dns_ip = network.DNS_IP
-        self.images = imagesmod.ImageMap()
+        self.images = imagesmod.ImageMap(cache=cache_dir)
         self.cache = Cache()
         self.ipam = network.IPAM()
         self.net = network.Network(self, apiserver_port)
@@ -143,7 +143,7 @@ class Runtime:
                 ["bash", "-c", '. "$1/env.sh" && env -0', "_", prefix], capture_output=True, check=True, env={"PATH": os.environ["PATH"]}
             ).stdout
             for item in out.split(b"\0"):
-                key, _, value = item.decode().partition("=")
+                key, _unused, value = item.decode().partition("=")
                 if key.startswith(keep):
                     info["env"][key] = value
             site = subprocess.run(

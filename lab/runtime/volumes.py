@@ -146,7 +146,7 @@ def resource_field(pod: dict, ref: dict) -> str:
     name = ref.get("containerName")
     containers = pod["spec"]["containers"]
     container = next((c for c in containers if c["name"] == name), containers[0])
-    kind, _, res = ref["resource"].partition(".")
+    kind, _unused, res = ref["resource"].partition(".")
     value = (container.get("resources", {}).get(kind) or {}).get(res)
     if value is None:
         return "2147483647" if kind == "limits" else "0"

@@ -39,7 +39,9 @@ options:
         type: str
         required: true
       length:
-        description: Length of the generated value in hex characters (64 = 32 random bytes); 0 seeds an empty first version (an optional value the operator sets later).
+        description:
+          - Length of the generated value in hex characters (64 = 32 random bytes).
+          - 0 seeds an empty first version (an optional value the operator sets later).
         type: int
         default: 64
   labels:
@@ -127,7 +129,8 @@ def main():
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     for item in module.params["secrets"]:
         if not (item["length"] == 0 or 16 <= item["length"] <= 4096):
-            module.fail_json(msg="secrets[%s].length: got %s; allowed: 0 (an empty first version) or 16 to 4096 hex characters" % (item["name"], item["length"]))
+            allowed = "0 (an empty first version) or 16 to 4096 hex characters"
+            module.fail_json(msg="secrets[%s].length: got %s; allowed: %s" % (item["name"], item["length"], allowed))
     gcp = GcpModule(module)
     client, project = gcp.client, module.params["project"]
     base = "v1/projects/%s/secrets" % project

@@ -86,7 +86,7 @@ def apply_edits(target: str, edits: dict, module_dir: str) -> None:
                 continue
             if os.path.isfile(os.path.join(src, name)):
                 shutil.copy(os.path.join(src, name), os.path.join(dest, name))
-    for root, _, files in os.walk(target):
+    for root, _unused, files in os.walk(target):
         for name in files:
             os.chmod(os.path.join(root, name), 0o644)
     if edits.get("drop_dependencies"):
