@@ -13,8 +13,8 @@ help: ## list targets
 lab: ## main job on the lab inventory (the embedded default)
 	@scripts/main.sh
 
-test: ## the whole test suite, set-up included (== .ci/run)
-	@scripts/test.sh
+test: ## the whole test suite, set-up included (== .ci/run); TIER=full adds every lab controller
+	@LLM_PLATFORM_TEST_TIER=$(or $(TIER),core) scripts/test.sh
 
 lint: ## static checks only
 	@scripts/test.sh -m lint

@@ -462,6 +462,8 @@ class Runtime:
             "pid": os.getpid(),
             "backed": sorted(backed, key=lambda s: (s["namespace"], s["name"])),
             "simulated": self.simulated,
+            # Every connect to a non-loopback address a pod tried (refused with ENETUNREACH).
+            "violations": list(self.violations),
         }
         tmp = os.path.join(self.state_dir, "state.json.tmp")
         with open(tmp, "w", encoding="utf-8") as handle:

@@ -1,0 +1,101 @@
+"""Inference-aware routing really happens in the living lab: the Envoy the lab's Gateway
+controller renders from the Gateway/HTTPRoute/InferencePool objects Argo CD applied, the
+body-based router on the request's `model`, and the real endpoint picker choosing the model
+pod from the pods' own vLLM metrics (llm-d-inference-sim with queue and KV-cache simulation)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.lab, pytest.mark.living, pytest.mark.serving]
+GATEWAY_NS = "inference"
+GATEWAY = "inference-gateway"
+SERVING_NS = "serving"
+MODEL = "qwen-local"
+SERVED = "qwen2.5-0.5b-instruct"
+
+
+@pytest.fixture(scope="module")
+def two_replicas(living):
+    """The example model synced by the serving playbook (the manual GPU gate) with 2 replicas."""
+    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "replicas=2")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+
+    def ready_pods():
+        pods = living.labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "llm-platform/model=%s" % MODEL)["items"]
+        ok = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
+        return len(ok) == 2 and ok
+
+    pods = living.labkit.wait_for(ready_pods, timeout=300, interval=2, what="2 Ready model pods")
+    return {p["status"]["podIP"]: p["metadata"]["name"] for p in pods}
+
+
+def _gateway(living) -> str:
+    return "http://%s:80" % living.service_ip(GATEWAY_NS, GATEWAY)
+
+
+def _post(living, url, body, timeout=60):
+    """(status, body) of a POST from inside the lab's namespace."""
+    out = living.netns_run(
+        "curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-m", str(timeout), "-H", "Content-Type: application/json",
+        "-d", json.dumps(body), url, timeout=timeout + 10, check=False,
+    ).stdout
+    text, _sep, code = out.rpartition("\n")
+    return int(code or 0), text
+
+
+def _chat(model, max_tokens=8):
+    return {"model": model, "messages": [{"role": "user", "content": "hello"}], "max_tokens": max_tokens}
+
+
+def _access_log(living) -> list[dict]:
+    pods = living.labkit.kubectl_json("-n", GATEWAY_NS, "get", "pods", "-l", "gateway.networking.k8s.io/gateway-name=%s" % GATEWAY)["items"]
+    assert pods, "no Envoy pod for the Gateway"
+    out = living.labkit.kubectl("-n", GATEWAY_NS, "logs", pods[0]["metadata"]["name"], "-c", "envoy", "--tail=2000").stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"upstream"' in line]
+
+
+def test_the_gateway_is_programmed_by_the_lab_controller(living):
+    gw = living.labkit.kubectl_json("-n", GATEWAY_NS, "get", "gateway", GATEWAY)
+    conds = {c["type"]: c["status"] for c in gw["status"]["conditions"]}
+    assert conds.get("Programmed") == "True" and conds.get("Accepted") == "True", gw["status"]
+
+
+def test_a_request_reaches_a_pod_of_its_model_pool(living, two_replicas):
+    status, body = _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED))
+    assert status == 200, body
+    assert json.loads(body)["model"] == SERVED
+    last = [e for e in _access_log(living) if e["model"] == SERVED][-1]
+    assert last["code"] == "200" and last["upstream"].rsplit(":", 1)[0] in two_replicas, last
+
+
+def test_a_model_no_route_knows_gets_404(living):
+    status, _body = _post(living, _gateway(living) + "/v1/chat/completions", _chat("no-such-model"))
+    assert status == 404
+
+
+def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas):
+    """Load one replica directly (its queue fills: max-num-seqs 8, long generations), then send
+    requests through the gateway: the picker, reading both pods' vllm:num_requests_waiting and
+    KV-cache use, routes them to the other one."""
+    busy_ip, idle_ip = sorted(two_replicas)
+    port = living.labkit.kubectl_json("-n", SERVING_NS, "get", "pod", two_replicas[busy_ip])["spec"]["containers"][0]["ports"][0][
+        "containerPort"
+    ]
+    direct = "http://%s:%d/v1/chat/completions" % (busy_ip, port)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=24) as pool:
+        load = [pool.submit(_post, living, direct, _chat(SERVED, max_tokens=3000), 120) for _ in range(24)]
+        time.sleep(3)  # the busy pod's queue is full and the picker has scraped it
+        seen_before = len(_access_log(living))
+        for _ in range(10):
+            status, body = _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED))
+            assert status == 200, body
+        routed = [e["upstream"].rsplit(":", 1)[0] for e in _access_log(living)[seen_before:] if e["model"] == SERVED]
+        for f in load:
+            f.cancel()
+    assert len(routed) == 10, routed
+    assert routed.count(idle_ip) >= 9, "the picker sent %d of 10 to the idle pod %s: %s" % (routed.count(idle_ip), idle_ip, routed)
