@@ -139,6 +139,12 @@ class PodWorker(threading.Thread):
             import traceback
 
             traceback.print_exc(file=sys.stderr)
+            # Containers already started must not outlive their worker (the next pod event
+            # starts a new one), and the address goes back to the pool.
+            try:
+                self._teardown(grace=0)
+            except Exception as again:  # noqa: BLE001 - best effort; the first failure is the story
+                self.rt.log("pod %s/%s: teardown after the failure failed too: %r" % (self.ns, self.pod_name, again))
         finally:
             self.rt.worker_done(self)
 

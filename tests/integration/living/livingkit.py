@@ -7,13 +7,40 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import importlib.util
 import json
 import os
 import socket
 import subprocess
 import time
 
-import labkit
+HERE = os.path.dirname(os.path.abspath(__file__))
+# The living lab's name and port (LLM_PLATFORM_LIVING_LAB_NAME/PORT): a lab of its own, so the
+# suite's shared lab (kwok-simulated pods) and this one never see each other's objects.
+LAB_NAME = os.environ.get("LLM_PLATFORM_LIVING_LAB_NAME", "living")
+LAB_PORT = os.environ.get("LLM_PLATFORM_LIVING_LAB_PORT", "17443")
+
+
+def _own_labkit():
+    """labkit (tests/integration/lab) bound to the living lab: its settings are read from the
+    environment at import, so this module gets a private copy imported with the living lab's."""
+    saved = {k: os.environ.get(k) for k in ("LLM_PLATFORM_LAB_NAME", "LLM_PLATFORM_LAB_PORT", "LLM_PLATFORM_LAB_KUBECONFIG")}
+    os.environ.update({"LLM_PLATFORM_LAB_NAME": LAB_NAME, "LLM_PLATFORM_LAB_PORT": LAB_PORT})
+    os.environ.pop("LLM_PLATFORM_LAB_KUBECONFIG", None)
+    try:
+        spec = importlib.util.spec_from_file_location("living_labkit", os.path.join(os.path.dirname(HERE), "lab", "labkit.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+labkit = _own_labkit()
 
 STATE_DIR = os.path.join(labkit.CACHE, "lab", labkit.LAB_NAME)
 # Feature -> the lab component whose binaries back its controllers.

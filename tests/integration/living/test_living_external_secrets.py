@@ -26,9 +26,10 @@ def test_litellm_secrets_come_from_the_store(living):
     assert ready.get("Ready") == "True", es["status"]
     target = _secret(living, "litellm", "litellm-secrets")
     assert target["metadata"]["ownerReferences"][0]["kind"] == "ExternalSecret"
-    assert target["data"]["PROXY_MASTER_KEY"] == base64.b64encode(
-        living.secret_value(SOURCE_NS, "litellm-master-key", "value").encode()
-    ).decode()
+    assert (
+        target["data"]["PROXY_MASTER_KEY"]
+        == base64.b64encode(living.secret_value(SOURCE_NS, "litellm-master-key", "value").encode()).decode()
+    )
 
 
 def test_a_new_external_secret_follows_the_store_and_goes_with_its_owner(living):

@@ -32,7 +32,10 @@ def _job(name, namespace, gpus, seconds, queue="lq"):
                             "name": "work",
                             "image": "docker.io/library/busybox:1.37",
                             "command": ["sh", "-c", "sleep %d" % seconds],
-                            "resources": {"requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"}, "limits": {"nvidia.com/gpu": "1"}},
+                            "resources": {
+                                "requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "1"},
+                                "limits": {"nvidia.com/gpu": "1"},
+                            },
                         }
                     ],
                 }
@@ -46,7 +49,12 @@ def namespace(living):
     kubectl = living.labkit.kubectl
     name = "living-kueue-" + uuid.uuid4().hex[:6]
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": MANAGED}}
-    lq = {"apiVersion": "kueue.x-k8s.io/v1beta2", "kind": "LocalQueue", "metadata": {"name": "lq", "namespace": name}, "spec": {"clusterQueue": "gpu-cq"}}
+    lq = {
+        "apiVersion": "kueue.x-k8s.io/v1beta2",
+        "kind": "LocalQueue",
+        "metadata": {"name": "lq", "namespace": name},
+        "spec": {"clusterQueue": "gpu-cq"},
+    }
     kubectl("apply", "-f", "-", input=json.dumps(ns))
     kubectl("apply", "-f", "-", input=json.dumps(lq))
     yield name

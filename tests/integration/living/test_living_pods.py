@@ -70,7 +70,7 @@ def test_a_killed_process_is_restarted_and_counted(living):
 def test_the_public_v1_answers_through_the_litellm_pod(living):
     key = living.secret_value("platform-secrets", "litellm-master-key", "value")
     with living.port_forward("litellm", "svc/litellm", 4000) as url:
-        req = urllib.request.Request(url + "/v1/models", headers={"Authorization": "Bearer " + key})
+        req = urllib.request.Request(url + "/v1/models", headers={"Authorization": "Bearer " + key})  # noqa: S310 - loopback
         with urllib.request.urlopen(req, timeout=30) as reply:  # noqa: S310 - loopback port-forward
             models = {m["id"] for m in json.load(reply)["data"]}
     assert "qwen-local" in models

@@ -41,8 +41,21 @@ def _gateway(living) -> str:
 def _post(living, url, body, timeout=60):
     """(status, body) of a POST from inside the lab's namespace."""
     out = living.netns_run(
-        "curl", "-sS", "-o", "-", "-w", "\n%{http_code}", "-m", str(timeout), "-H", "Content-Type: application/json",
-        "-d", json.dumps(body), url, timeout=timeout + 10, check=False,
+        "curl",
+        "-sS",
+        "-o",
+        "-",
+        "-w",
+        "\n%{http_code}",
+        "-m",
+        str(timeout),
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps(body),
+        url,
+        timeout=timeout + 10,
+        check=False,
     ).stdout
     text, _sep, code = out.rpartition("\n")
     return int(code or 0), text
