@@ -14,7 +14,7 @@ filter that hands each bind(2) and connect(2) to the runtime (SECCOMP_RET_USER_N
   check dials localhost, controller-runtime's webhook readiness check dials ":9443") reaches
   its own listener;
 - connect to any address outside loopback: refuses it (ENETUNREACH, as an unroutable address
-  would be) and records it as a safety violation (state.json `violations`; tests/integration/living/test_living_pods.py asserts it stays empty);
+  would be) and records it as a safety violation (state.json `violations`, which tests/integration/living asserts stays empty);
 - anything else (another loopback address, a Unix socket, a connect to 127.0.0.1 on a port the
   pod does not own, such as the API server's): lets the kernel run the call unchanged.
 Programs run unmodified. x86_64 only (syscall numbers and audit arch below).
