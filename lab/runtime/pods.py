@@ -143,7 +143,7 @@ class PodWorker(threading.Thread):
             # starts a new one), and the address goes back to the pool.
             try:
                 self._teardown(grace=0)
-            except Exception as again:  # noqa: BLE001 - best effort; the first failure is the story
+            except Exception as again:  # best effort: the first failure is the story
                 self.rt.log("pod %s/%s: teardown after the failure failed too: %r" % (self.ns, self.pod_name, again))
         finally:
             self.rt.worker_done(self)
