@@ -49,6 +49,8 @@ ansible-playbook site.yml -i "$INV"
 log "bringing up the example model through Argo CD, its autoscaling resumed"
 ansible-playbook playbooks/serving.yml -i "$INV" -e model=qwen-local -e autoscaling=resumed
 
+kubectl --kubeconfig "$KUBECONFIG" -n serving rollout status deployment/qwen-local --timeout=600s
+
 log "the public /v1 on $EDGE_URL: kubectl port-forward to the LiteLLM pod Argo CD deployed"
 stop_edge
 kubectl --kubeconfig "$KUBECONFIG" -n litellm port-forward --address 127.0.0.1 svc/litellm "$EDGE_PORT:4000" \
@@ -61,14 +63,21 @@ done
 
 log "a chat completion with team-a's key (read from its Secret, never printed): LiteLLM pod -> Envoy -> endpoint picker -> model pod"
 python - "$KUBECONFIG" "$EDGE_URL" <<'PY'
-import base64, json, sys, urllib.request
+import base64, json, sys, time, urllib.error, urllib.request
 from kubernetes import client, config
 api = client.CoreV1Api(config.new_client_from_config(config_file=sys.argv[1]))
 key = base64.b64decode(api.read_namespaced_secret("litellm-key-default", "team-a").data["api-key"]).decode()
 body = json.dumps({"model": "qwen-local", "messages": [{"role": "user", "content": "Say hello"}], "max_tokens": 16}).encode()
 req = urllib.request.Request(sys.argv[2] + "/v1/chat/completions", data=body,
                              headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-reply = json.load(urllib.request.urlopen(req, timeout=60))
+for attempt in range(30):  # the endpoint picker sees a new pod within seconds
+    try:
+        reply = json.load(urllib.request.urlopen(req, timeout=60))
+        break
+    except urllib.error.HTTPError as err:
+        if err.code != 503 or attempt == 29:
+            raise
+        time.sleep(2)
 print("chat completion OK: model=%s, %d completion tokens" % (reply["model"], reply["usage"]["completion_tokens"]))
 PY
 
