@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import time
 
 import pytest
 
@@ -21,29 +22,33 @@ def _replicas(living) -> int:
 
 
 def _load(living, ip, port, seconds):
-    body = json.dumps({"model": SERVED, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 200 * seconds})
-    living.netns_run(
-        "curl",
-        "-s",
-        "-o",
-        "/dev/null",
-        "-m",
-        str(seconds + 30),
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        body,
-        "http://%s:%d/v1/chat/completions" % (ip, port),
-        timeout=seconds + 60,
-        check=False,
-    )
+    """Back-to-back generations of ~10 s each (2000 tokens at the simulator's 5 ms per token,
+    inside max-model-len) against one pod, for `seconds`."""
+    body = json.dumps({"model": SERVED, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2000})
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        living.netns_run(
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-m",
+            "60",
+            "-H",
+            "Content-Type: application/json",
+            "-d",
+            body,
+            "http://%s:%d/v1/chat/completions" % (ip, port),
+            timeout=90,
+            check=False,
+        )
 
 
 def test_the_metrics_apiservice_is_served_by_the_real_adapter(living):
     svc = living.labkit.kubectl_json("get", "apiservice", "v1beta1.external.metrics.k8s.io")
     conds = {c["type"]: c["status"] for c in svc["status"]["conditions"]}
     assert conds["Available"] == "True", svc["status"]
-    living.backed_pod("keda", "keda-operator-metrics-apiserver")
+    living.backed_pod("keda", "keda-metrics-apiserver")
 
 
 def test_queue_depth_scales_the_model_up_and_back(living):

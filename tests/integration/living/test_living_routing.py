@@ -101,7 +101,7 @@ def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas)
     ]
     direct = "http://%s:%d/v1/chat/completions" % (busy_ip, port)
     with concurrent.futures.ThreadPoolExecutor(max_workers=24) as pool:
-        load = [pool.submit(_post, living, direct, _chat(SERVED, max_tokens=3000), 120) for _ in range(24)]
+        load = [pool.submit(_post, living, direct, _chat(SERVED, max_tokens=4000), 120) for _ in range(24)]
         time.sleep(3)  # the busy pod's queue is full and the picker has scraped it
         seen_before = len(_access_log(living))
         for _ in range(10):
