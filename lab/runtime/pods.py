@@ -275,6 +275,9 @@ class PodWorker(threading.Thread):
         scratch = os.path.join(self.dir, "scratch-%s" % c.name)
         os.makedirs(scratch, exist_ok=True)
         spec["scratch"] = scratch
+        sc = c.spec.get("securityContext") or {}
+        spec["capabilities"] = sc.get("capabilities") or {}
+        spec["no_new_privs"] = sc.get("allowPrivilegeEscalation") is False
         spec_path = os.path.join(self.rt.secret_dir(self.pod), "spec-%s.json" % c.name)
         os.makedirs(os.path.dirname(spec_path), exist_ok=True)
         log_dir = os.path.join(self.dir, "logs", c.name)

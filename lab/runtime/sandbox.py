@@ -22,6 +22,95 @@ import bindfix
 
 libc = ctypes.CDLL(None, use_errno=True)
 MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC = 1, 32, 4096, 16384
+PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 24, 38, 47, 4
+# containerd's default capability set: what a container has unless its securityContext says.
+CAPS = {
+    "CHOWN": 0,
+    "DAC_OVERRIDE": 1,
+    "DAC_READ_SEARCH": 2,
+    "FOWNER": 3,
+    "FSETID": 4,
+    "KILL": 5,
+    "SETGID": 6,
+    "SETUID": 7,
+    "SETPCAP": 8,
+    "LINUX_IMMUTABLE": 9,
+    "NET_BIND_SERVICE": 10,
+    "NET_BROADCAST": 11,
+    "NET_ADMIN": 12,
+    "NET_RAW": 13,
+    "IPC_LOCK": 14,
+    "IPC_OWNER": 15,
+    "SYS_MODULE": 16,
+    "SYS_RAWIO": 17,
+    "SYS_CHROOT": 18,
+    "SYS_PTRACE": 19,
+    "SYS_PACCT": 20,
+    "SYS_ADMIN": 21,
+    "SYS_BOOT": 22,
+    "SYS_NICE": 23,
+    "SYS_RESOURCE": 24,
+    "SYS_TIME": 25,
+    "SYS_TTY_CONFIG": 26,
+    "MKNOD": 27,
+    "LEASE": 28,
+    "AUDIT_WRITE": 29,
+    "AUDIT_CONTROL": 30,
+    "SETFCAP": 31,
+}
+DEFAULT_CAPS = {
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FSETID",
+    "FOWNER",
+    "MKNOD",
+    "NET_RAW",
+    "SETGID",
+    "SETUID",
+    "SETFCAP",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "SYS_CHROOT",
+    "KILL",
+    "AUDIT_WRITE",
+}
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+
+def kept_capabilities(caps: dict) -> set[int]:
+    """The capability numbers a container keeps: containerd's defaults, minus `drop` (ALL drops
+    every one), plus `add` (securityContext.capabilities; names with or without CAP_)."""
+
+    def names(key):
+        return {n.upper().removeprefix("CAP_") for n in caps.get(key) or []}
+
+    drop, add = names("drop"), names("add")
+    kept = set() if "ALL" in drop else DEFAULT_CAPS - drop
+    return {CAPS[n] for n in (kept | add) if n in CAPS}
+
+
+def restrict(caps: dict, no_new_privs: bool) -> None:
+    """Drop what the container may not have from the bounding set and, for a process still root,
+    from its effective/permitted/inheritable sets; no_new_privs for allowPrivilegeEscalation false."""
+    keep = kept_capabilities(caps)
+    for cap in range(64):
+        if cap not in keep and libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no such cap
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP, %d)" % cap)
+    libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+    if os.getuid() == 0:
+        mask = sum(1 << c for c in keep)
+        data = (_CapData * 2)(_CapData(mask & 0xFFFFFFFF, mask & 0xFFFFFFFF, 0), _CapData(mask >> 32, mask >> 32, 0))
+        if libc.capset(ctypes.byref(_CapHeader(0x20080522, 0)), data) != 0:
+            raise OSError(ctypes.get_errno(), "capset")
+    if no_new_privs and libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
 
 
 def mount(source: str, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None) -> None:
@@ -145,6 +234,7 @@ def main(spec_path: str) -> None:
         os.setgroups(groups)
         os.setgid(gid if gid is not None else uid)
         os.setuid(uid)
+    restrict(spec.get("capabilities") or {}, bool(spec.get("no_new_privs")))
     os.umask(0o022)
     env = spec["env"]
     argv = spec["argv"]

@@ -88,10 +88,16 @@ def applications() -> dict[str, dict]:
     return {a["metadata"]["name"]: a for a in labkit.kubectl_json("-n", "argocd", "get", "applications")["items"]}
 
 
-def backed_pod(namespace: str, prefix: str) -> dict:
+def find_backed(namespace: str, prefix: str) -> dict | None:
+    """The first running pod the runtime backs whose name starts with prefix, or None."""
     pods = [p for p in state()["backed"] if p["namespace"] == namespace and p["name"].startswith(prefix) and p["phase"] == "Running"]
-    assert pods, "no running backed pod %s/%s* in the runtime's state" % (namespace, prefix)
-    return pods[0]
+    return pods[0] if pods else None
+
+
+def backed_pod(namespace: str, prefix: str) -> dict:
+    pod = find_backed(namespace, prefix)
+    assert pod, "no running backed pod %s/%s* in the runtime's state" % (namespace, prefix)
+    return pod
 
 
 def netns_run(*argv: str, timeout: int = 60, check: bool = True) -> subprocess.CompletedProcess:

@@ -79,3 +79,23 @@ def test_check_mode_with_diff_changes_nothing(living):
     assert living.labkit.recap(proc.stdout)["localhost"]["changed"] == 0, proc.stdout[-6000:]
     spec_after = living.applications()["llm-platform"]["spec"]
     assert spec_after["source"]["targetRevision"] == "lab" and before
+
+
+def test_a_model_deployment_scaled_by_hand_is_not_reverted(living):
+    """model-serving ignores Deployment replicas (ignoreDifferences + RespectIgnoreDifferences):
+    a hand scale (or KEDA's) leaves the Application Synced and is not undone."""
+    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=qwen-local", "-e", "autoscaling=paused")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    kubectl = living.labkit.kubectl
+    before = living.labkit.kubectl_json("-n", "serving", "get", "deployment", "qwen-local")["spec"]["replicas"]
+    target = 2 if before != 2 else 1
+    kubectl("-n", "serving", "scale", "deployment", "qwen-local", "--replicas=%d" % target)
+    try:
+        # Three reconciliations (the lab's timeout is 15 s) with a hard refresh in between.
+        kubectl("-n", "argocd", "annotate", "application", "model-serving", "argocd.argoproj.io/refresh=hard", "--overwrite")
+        living.time.sleep(50)
+        assert living.labkit.kubectl_json("-n", "serving", "get", "deployment", "qwen-local")["spec"]["replicas"] == target
+        app = living.applications()["model-serving"]["status"]
+        assert app["sync"]["status"] == "Synced", app["sync"]
+    finally:
+        kubectl("-n", "serving", "scale", "deployment", "qwen-local", "--replicas=%d" % before)

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import urllib.request
+import uuid
 
 import pytest
 
@@ -14,7 +15,8 @@ pytestmark = [pytest.mark.lab, pytest.mark.living]
 
 
 def test_litellm_database_and_migrations_ran(living):
-    living.backed_pod("litellm", "litellm-db")  # the statefulset database of inventories/lab
+    (sts,) = living.labkit.kubectl_json("-n", "litellm", "get", "statefulsets")["items"]  # database.mode statefulset
+    living.backed_pod("litellm", sts["metadata"]["name"] + "-0")
     jobs = living.labkit.kubectl_json("-n", "litellm", "get", "jobs")["items"]
     migrations = [j for j in jobs if "migrat" in j["metadata"]["name"]]
     # The hook Job may be deleted after success (hook-delete-policy); then the Application's
@@ -27,27 +29,89 @@ def test_litellm_database_and_migrations_ran(living):
         assert hooks and all(h.get("hookPhase") == "Succeeded" for h in hooks), hooks
 
 
-def test_litellm_runs_as_its_service_account(living):
-    pod = living.labkit.kubectl_json("-n", "litellm", "get", "pods", "-l", "app.kubernetes.io/name=litellm")["items"][0]
-    sa = pod["spec"].get("serviceAccountName", "default")
-    backed = living.backed_pod("litellm", pod["metadata"]["name"])
-    pid = next(c["pid"] for c in backed["containers"].values() if c["pid"])
+def _container_pid(living, namespace, prefix, container=None):
+    pod = living.backed_pod(namespace, prefix)
+    found = [c["pid"] for name, c in pod["containers"].items() if c["pid"] and (container is None or name == container)]
+    assert found, pod
+    return pod, found[0]
+
+
+def _status(pid):
     with open("/proc/%d/status" % pid, encoding="ascii") as handle:
-        uid = next(line.split()[1] for line in handle if line.startswith("Uid:"))
-    want = pod["spec"].get("securityContext", {}).get("runAsUser")
-    if want is not None:
-        assert int(uid) == want
-    assert int(uid) != 0, "LiteLLM must not run as root"
-    token_path = "/proc/%d/root/var/run/secrets/kubernetes.io/serviceaccount/token" % pid
-    if pod["spec"].get("automountServiceAccountToken") is False:
-        assert not os.path.exists(token_path)
-        return
-    with open(token_path, encoding="ascii") as handle:
+        return dict(line.split(":", 1) for line in handle if ":" in line)
+
+
+def test_a_controller_talks_to_the_api_server_as_its_service_account(living):
+    """The application controller's token is its own ServiceAccount's (a TokenRequest the runtime
+    projected), so what it may do is its RBAC, not admin's."""
+    pod, pid = _container_pid(living, "argocd", "argocd-application-controller")
+    spec = living.labkit.kubectl_json("-n", "argocd", "get", "pod", pod["name"])["spec"]
+    with open("/proc/%d/root/var/run/secrets/kubernetes.io/serviceaccount/token" % pid, encoding="ascii") as handle:
         token = handle.read().strip()
     review = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": token}}
     out = json.loads(living.labkit.kubectl("create", "-f", "-", "-o", "json", input=json.dumps(review)).stdout)
     assert out["status"]["authenticated"] is True
-    assert out["status"]["user"]["username"] == "system:serviceaccount:litellm:%s" % sa
+    assert out["status"]["user"]["username"] == "system:serviceaccount:argocd:%s" % spec["serviceAccountName"]
+    assert int(_status(pid)["Uid"].split()[0]) == 999  # the image's USER
+
+
+def test_litellm_runs_with_its_pod_identity_and_no_api_token(living):
+    """The chart gives LiteLLM no API access (automountServiceAccountToken false) and drops every
+    capability: the process has no token file and an empty capability set."""
+    pods = living.labkit.kubectl_json("-n", "litellm", "get", "pods", "-l", "app.kubernetes.io/name=litellm")["items"]
+    pod = pods[0]
+    assert pod["spec"].get("automountServiceAccountToken") is False
+    _backed, pid = _container_pid(living, "litellm", pod["metadata"]["name"], "litellm")
+    assert not os.path.exists("/proc/%d/root/var/run/secrets/kubernetes.io/serviceaccount/token" % pid)
+    status = _status(pid)
+    assert int(status["CapEff"].strip(), 16) == 0 and int(status["CapBnd"].strip(), 16) == 0, status["CapEff"]
+    assert status["NoNewPrivs"].strip() == "1"  # allowPrivilegeEscalation: false
+
+
+def test_a_readiness_probe_decides_ready(living):
+    """A backed pod whose readiness probe fails is not Ready; when it passes, it is."""
+    name = "living-probe-" + uuid.uuid4().hex[:6]
+    kubectl = living.labkit.kubectl
+    kubectl("create", "namespace", name)
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "probe", "namespace": name},
+        "spec": {
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "docker.io/library/busybox:1.37",
+                    "command": ["sh", "-c", "sleep 12; touch /tmp/ready; sleep 600"],
+                    "readinessProbe": {"exec": {"command": ["cat", "/tmp/ready"]}, "periodSeconds": 1},
+                }
+            ]
+        },
+    }
+    try:
+        kubectl("apply", "-f", "-", input=json.dumps(pod))
+
+        def conditions():
+            got = living.labkit.kubectl_json("-n", name, "get", "pod", "probe").get("status", {})
+            return {c["type"]: c["status"] for c in got.get("conditions", [])}
+
+        living.labkit.wait_for(
+            lambda: conditions().get("ContainersReady") == "False" and living.find_backed(name, "probe"), 60, 1, "a running, unready pod"
+        )
+        assert conditions()["Ready"] == "False"
+        living.labkit.wait_for(lambda: conditions().get("Ready") == "True", 60, 1, "the probe to pass")
+    finally:
+        kubectl("delete", "namespace", name, "--wait=false", check=False)
+
+
+def test_a_tenant_key_minted_by_the_tenants_role_is_accepted_by_the_litellm_pod(living):
+    proc = living.labkit.ansible_playbook("playbooks/tenants.yml")
+    assert proc.returncode == 0, proc.stdout[-6000:]
+    key = living.secret_value("team-a", "litellm-key-default", "api-key")
+    with living.port_forward("litellm", "svc/litellm", 4000) as url:
+        req = urllib.request.Request(url + "/v1/models", headers={"Authorization": "Bearer " + key})  # noqa: S310 - loopback
+        with urllib.request.urlopen(req, timeout=30) as reply:  # noqa: S310 - loopback port-forward
+            assert json.load(reply)["data"]
 
 
 def test_a_killed_process_is_restarted_and_counted(living):
@@ -82,4 +146,4 @@ def test_no_pod_dialled_outside_loopback_and_every_listener_is_loopback(living):
     addrs = {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines() if line.strip()}
     assert addrs, "no listeners found"
     for addr in addrs:
-        assert addr.startswith("127.") or addr in ("[::1]", "::1"), addr
+        assert addr.startswith(("127.", "[::ffff:127.")) or addr in ("[::1]", "::1"), addr

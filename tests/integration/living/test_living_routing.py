@@ -22,7 +22,10 @@ SERVED = "qwen2.5-0.5b-instruct"
 @pytest.fixture(scope="module")
 def two_replicas(living):
     """The example model synced by the serving playbook (the manual GPU gate) with 2 replicas."""
-    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "replicas=2")
+    # Autoscaling paused first: a resumed ScaledObject would take the replicas back to its floor.
+    proc = living.labkit.ansible_playbook(
+        "playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "autoscaling=paused", "-e", "replicas=2"
+    )
     assert proc.returncode == 0, proc.stdout[-6000:]
 
     def ready_pods():
