@@ -96,13 +96,20 @@ def kept_capabilities(caps: dict) -> set[int]:
     return {CAPS[n] for n in (kept | add) if n in CAPS}
 
 
-def restrict(caps: dict, no_new_privs: bool) -> None:
-    """Drop what the container may not have from the bounding set and, for a process still root,
-    from its effective/permitted/inheritable sets; no_new_privs for allowPrivilegeEscalation false."""
+def drop_bounding(caps: dict) -> None:
+    """Drop what the container may not have from the bounding set: while still root (it needs
+    CAP_SETPCAP), before the switch to the container's user."""
     keep = kept_capabilities(caps)
     for cap in range(64):
         if cap not in keep and libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no such cap
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP, %d)" % cap)
+
+
+def restrict(caps: dict, no_new_privs: bool) -> None:
+    """After the switch of user: a process still root keeps only its capabilities in its
+    effective/permitted sets (another user has none left); no ambient capabilities;
+    no_new_privs for allowPrivilegeEscalation false."""
+    keep = kept_capabilities(caps)
     libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     if os.getuid() == 0:
         mask = sum(1 << c for c in keep)
@@ -230,6 +237,7 @@ def main(spec_path: str) -> None:
     groups = spec.get("groups", [])
     if spec.get("bindfix_fd") is not None:
         bindfix.install_filter(spec["bindfix_fd"])  # as root, before dropping privileges
+    drop_bounding(spec.get("capabilities") or {})
     if uid is not None:
         os.setgroups(groups)
         os.setgid(gid if gid is not None else uid)

@@ -126,3 +126,13 @@ def test_every_entry_names_sources_that_exist_or_are_built(entry):
             assert os.path.exists(src["host"]), "%s: %s needs %s" % (entry, path, src["host"])
         if "bin" in src:
             images.binary_path("/nonexistent", VERSIONS, src["bin"])  # a component builds it
+
+
+def test_capabilities_follow_the_security_context():
+    from runtime import sandbox
+
+    default = sandbox.kept_capabilities({})
+    assert sandbox.CAPS["NET_BIND_SERVICE"] in default and sandbox.CAPS["SYS_ADMIN"] not in default
+    assert sandbox.kept_capabilities({"drop": ["ALL"]}) == set()
+    assert sandbox.kept_capabilities({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}) == {sandbox.CAPS["NET_BIND_SERVICE"]}
+    assert sandbox.CAPS["KILL"] not in sandbox.kept_capabilities({"drop": ["CAP_KILL"]})
