@@ -30,8 +30,8 @@ done
 t1=$(now)
 TIER="${LLM_PLATFORM_TEST_TIER:-core}"
 case "$TIER" in
-  core) build_targets=(lab living external-secrets gateway-api-inference-extension envoy crds); tier_marker=(-m "not controllers") ;;
-  full) build_targets=(); tier_marker=() ;;
+  core) build_targets=(lab living external-secrets gateway-api-inference-extension envoy crds); tier_marker=(-m "not controllers and not open") ;;
+  full) build_targets=(); tier_marker=(-m "not open") ;;
   *) die "LLM_PLATFORM_TEST_TIER=$TIER: allowed core or full" ;;
 esac
 if [[ -x lab/build.sh ]]; then

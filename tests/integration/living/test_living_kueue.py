@@ -90,7 +90,7 @@ def test_quota_admits_waits_and_releases(living, namespace):
         return cond.get("status") == "False" and cond
 
     cond = living.labkit.wait_for(waiting, 60, 1, "the second Job to wait for quota")
-    assert "insufficient quota" in cond["message"].lower(), cond
+    assert "insufficient unused quota for nvidia.com/gpu" in cond["message"], cond
     assert living.labkit.kubectl_json("-n", namespace, "get", "job", "second")["spec"]["suspend"] is True
 
     def first_pod():
