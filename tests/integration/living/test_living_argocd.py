@@ -84,7 +84,8 @@ def test_check_mode_with_diff_changes_nothing(living):
 def test_a_model_deployment_scaled_by_hand_is_not_reverted(living):
     """model-serving ignores Deployment replicas (ignoreDifferences + RespectIgnoreDifferences):
     a hand scale (or KEDA's) leaves the Application Synced and is not undone."""
-    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=qwen-local", "-e", "autoscaling=paused")
+    # replicas=1 brings the model up (the serving playbook syncs the manual Application first).
+    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=qwen-local", "-e", "replicas=1", "-e", "autoscaling=paused")
     assert proc.returncode == 0, proc.stdout[-6000:]
     kubectl = living.labkit.kubectl
     before = living.labkit.kubectl_json("-n", "serving", "get", "deployment", "qwen-local")["spec"]["replicas"]
