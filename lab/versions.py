@@ -9,6 +9,8 @@ Usage:
   versions.py max-toolchain                   -> the newest GOTOOLCHAIN a component pins (downloads need it)
   versions.py replaces COMPONENT              -> old=new@version lines for a wrapper module
   versions.py drop-replaces COMPONENT         -> one module path per line (module-copy builds)
+  versions.py keep-registrations COMPONENT DIR -> in a module copy, keep only the blank imports
+                                                 `registrations:` lists (prints what was kept)
   versions.py binaries COMPONENT              -> "name<TAB>package" per line
   versions.py version-check COMPONENT BINARY  -> "expect<TAB>arg1<TAB>arg2..." (empty: none)
   versions.py crd-modules                     -> "module@version" per line (unique)
@@ -19,6 +21,7 @@ Usage:
 import hashlib
 import json
 import os
+import re
 import sys
 
 import yaml
@@ -41,6 +44,32 @@ def mirror_module(data, mirror):
     return {"module": mirror["module"], "version": mirror["version"]}
 
 
+def keep_registrations(spec, root):
+    """Rewrite each registration file of a module copy so that only the listed blank imports
+    remain. A listed import the file lacks is an error: a bumped module cannot drift silently."""
+    kept = []
+    for reg in spec.get("registrations", []):
+        path = os.path.join(root, reg["file"])
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().split("\n")
+        out, found = [], set()
+        for line in lines:
+            m = re.match(r'^\s*_ "([^"]+)"', line)
+            if m and m.group(1).startswith(reg["prefix"]):
+                name = m.group(1)[len(reg["prefix"]):]
+                if name not in reg["keep"]:
+                    continue
+                found.add(name)
+            out.append(line)
+        missing = sorted(set(reg["keep"]) - found)
+        if missing:
+            raise SystemExit(f"{reg['file']}: no blank import of {reg['prefix']}{missing[0]} to keep")
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write("\n".join(out))
+        kept.append(f"{reg['file']}={','.join(reg['keep'])}")
+    return " ".join(kept)
+
+
 def main(argv):
     data = load()
     comps = data["components"]
@@ -60,6 +89,8 @@ def main(argv):
         print("\n".join(comps[argv[1]].get("replaces", [])))
     elif cmd == "drop-replaces":
         print("\n".join(comps[argv[1]].get("drop_replaces", [])))
+    elif cmd == "keep-registrations":
+        print(keep_registrations(comps[argv[1]], argv[2]))
     elif cmd == "extra-modules":
         print("\n".join(comps[argv[1]].get("extra_modules", [])))
     elif cmd == "binaries":

@@ -29,3 +29,9 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = "skipped in the full suite, so its set-up is incomplete: %s" % reason
+
+
+def pytest_collection_modifyitems(config, items):
+    """The living tests run last: scripts/test.sh builds their binaries in the background while
+    every other test runs (the order within each part is kept)."""
+    items[:] = sorted(items, key=lambda item: item.get_closest_marker("living") is not None)

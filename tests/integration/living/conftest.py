@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import pytest
 
@@ -17,6 +18,28 @@ sys.path.insert(0, HERE)
 import livingkit  # noqa: E402
 
 
+LATE_BUILD_TIMEOUT_S = 3600
+
+
+def wait_for_late_build() -> None:
+    """scripts/test.sh builds the living lab's binaries in the background while the other tests
+    run; the living lab starts only once that build has finished, and a failed build fails here
+    with its log instead of a lab that backs fewer pods than the tier says."""
+    rc_path = os.environ.get("LLM_PLATFORM_LATE_BUILD_RC")
+    if not rc_path:
+        return
+    deadline = time.monotonic() + LATE_BUILD_TIMEOUT_S
+    while not os.path.exists(rc_path):
+        assert time.monotonic() < deadline, f"the background build did not finish in {LATE_BUILD_TIMEOUT_S} s ({rc_path})"
+        time.sleep(5)
+    with open(rc_path, encoding="utf-8") as fh:
+        rc = fh.read().strip()
+    if rc != "0":
+        log = os.environ.get("LLM_PLATFORM_LATE_BUILD_LOG", "")
+        tail = open(log, encoding="utf-8", errors="replace").read()[-4000:] if os.path.exists(log) else ""
+        pytest.fail(f"the background build of the living lab's binaries failed (rc {rc}, log {log}):\n{tail}")
+
+
 @pytest.fixture(scope="session")
 def living():
     """The living lab (a lab of its own, beside the suite's shared one) with the platform synced
@@ -24,6 +47,7 @@ def living():
     it was running before."""
     if os.geteuid() != 0:
         pytest.skip("the lab needs root for `ip netns` (CI runs as root)")
+    wait_for_late_build()
     labkit = livingkit.labkit
     started = False
     if not labkit.ready() or not os.path.exists(livingkit.state_path()):
