@@ -56,7 +56,7 @@ def keep_registrations(spec, root):
         for line in lines:
             m = re.match(r'^\s*_ "([^"]+)"', line)
             if m and m.group(1).startswith(reg["prefix"]):
-                name = m.group(1)[len(reg["prefix"]):]
+                name = m.group(1)[len(reg["prefix"]) :]
                 if name not in reg["keep"]:
                     continue
                 found.add(name)

@@ -33,5 +33,8 @@ def pytest_runtest_makereport(item, call):
 
 def pytest_collection_modifyitems(config, items):
     """The living tests run last: scripts/test.sh builds their binaries in the background while
-    every other test runs (the order within each part is kept)."""
-    items[:] = sorted(items, key=lambda item: item.get_closest_marker("living") is not None)
+    every other test runs. Among them, those that reshape the living lab's platform (marker
+    `reshapes`) come at the very end. The order within each part is kept."""
+    items[:] = sorted(
+        items, key=lambda item: (item.get_closest_marker("living") is not None, item.get_closest_marker("reshapes") is not None)
+    )

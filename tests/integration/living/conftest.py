@@ -17,7 +17,6 @@ sys.path.insert(0, HERE)
 
 import livingkit  # noqa: E402
 
-
 LATE_BUILD_TIMEOUT_S = 3600
 
 
@@ -36,7 +35,10 @@ def wait_for_late_build() -> None:
         rc = fh.read().strip()
     if rc != "0":
         log = os.environ.get("LLM_PLATFORM_LATE_BUILD_LOG", "")
-        tail = open(log, encoding="utf-8", errors="replace").read()[-4000:] if os.path.exists(log) else ""
+        tail = ""
+        if os.path.exists(log):
+            with open(log, encoding="utf-8", errors="replace") as fh:
+                tail = fh.read()[-4000:]
         pytest.fail(f"the background build of the living lab's binaries failed (rc {rc}, log {log}):\n{tail}")
 
 
