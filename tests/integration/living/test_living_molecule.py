@@ -5,9 +5,6 @@ Application there (on the suite's shared lab, where no controller runs, it check
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -26,27 +23,10 @@ def test_the_platform_scenario_converges_idempotently_and_verifies_by_argo_cd(li
     }
     vars_file = tmp_path / "living-lab-vars.json"
     vars_file.write_text(json.dumps(lab_vars))
-    bin_dir = os.path.dirname(sys.executable)
-    env = dict(
-        os.environ,
-        ANSIBLE_CONFIG=os.path.join(labkit.REPO_ROOT, "ansible.cfg"),
-        NO_COLOR="1",
-        MOLECULE_GLOB="molecule/*/molecule.yml",
-        PATH=bin_dir + os.pathsep + os.environ.get("PATH", ""),
-        LLM_PLATFORM_MOLECULE_LAB_VARS="--extra-vars=@%s" % vars_file,
-    )
+    env = {"LLM_PLATFORM_MOLECULE_LAB_VARS": "--extra-vars=@%s" % vars_file}
     for step in ("converge", "idempotence", "verify"):
-        proc = subprocess.run(
-            [os.path.join(bin_dir, "molecule"), step, "-s", "platform"],
-            cwd=labkit.REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-            check=False,
-        )
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 0, "molecule %s -s platform on the living lab failed:\n%s" % (step, out[-6000:])
+        rc, out = labkit.molecule(step, "-s", "platform", env=env)
+        assert rc == 0, "molecule %s -s platform on the living lab failed:\n%s" % (step, out[-6000:])
         if step == "verify":
             assert "every Application is Synced and Healthy by Argo CD's own assessment" in out, out[-4000:]
             assert "skipping: [localhost]" not in out.split("read the Applications Argo CD assessed")[1].split("TASK")[0], out[-4000:]
