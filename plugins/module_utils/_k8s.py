@@ -97,7 +97,7 @@ def parse_selector(selector):
             raise ValueError(
                 "prune_selector must be equality-based (key=value[,key=value]); its labels are added to every object: %r" % term
             )
-        key, _, value = term.replace("==", "=").partition("=")
+        key, value = term.replace("==", "=").split("=", 1)
         labels[key.strip()] = value.strip()
     if not labels:
         raise ValueError("prune_selector is empty")

@@ -246,10 +246,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.llm.platform.plugins.module_utils import _k8s
 
 try:
-    import kubernetes  # noqa: F401
+    import kubernetes
 
+    KUBERNETES_VERSION = kubernetes.__version__
     KUBERNETES_ERROR = None
 except ImportError:
+    KUBERNETES_VERSION = None
     KUBERNETES_ERROR = traceback.format_exc()
 
 
