@@ -287,10 +287,14 @@ class K8sClient:
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig=None, context=None, **kw):
-        from kubernetes import config
+        from kubernetes import client, config
 
-        api = config.new_client_from_config(config_file=kubeconfig, context=context, persist_config=False)
-        return cls(api, **kw)
+        conf = type.__call__(client.Configuration)  # a fresh one, not a copy of the process default
+        config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=conf, persist_config=False)
+        # Every retry happens in request() (counted, with our backoff): urllib3's own retries
+        # (it honours Retry-After on 429/503 by itself) would double them, unseen.
+        conf.retries = False
+        return cls(client.ApiClient(configuration=conf), **kw)
 
     # -- transport (the one place that touches the network; unit tests replace it) --
     def _send(self, method, path, query, body, content_type):
