@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
@@ -16,8 +17,8 @@ from ansible_collections.llm.platform.plugins.module_utils import _k8s
 
 
 class Stub(BaseHTTPRequestHandler):
-    answers: list = []
-    seen: list = []
+    answers: ClassVar[list] = []
+    seen: ClassVar[list] = []
 
     def log_message(self, *args):
         pass
