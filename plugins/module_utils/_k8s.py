@@ -442,11 +442,30 @@ class Item:
         return ident(self.obj)
 
 
+# Server-owned metadata an apply body must not carry (a resourceVersion would turn the apply into
+# an optimistic-lock update that fails once the object moves; managedFields are refused).
+SERVER_OWNED = ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields", "selfLink")
+
+
+def flatten(objects):
+    """(index, object) pairs: empty YAML documents (None) skipped, a v1 ``List`` replaced by its items."""
+    out = []
+    for i, obj in enumerate(objects or []):
+        if obj is None:
+            continue
+        if isinstance(obj, dict) and obj.get("apiVersion") == "v1" and obj.get("kind") == "List":
+            out.extend((i, o) for o in obj.get("items") or [] if o is not None)
+        else:
+            out.append((i, obj))
+    return out
+
+
 def prepare(objects, default_namespace="default", labels=None):
-    """Checked copies of the objects (prune labels added); ValueError naming every bad entry."""
+    """Checked copies of the objects (prune labels added, server-owned metadata dropped);
+    ValueError naming every bad entry."""
     problems = []
     out = []
-    for i, raw in enumerate(objects or []):
+    for i, raw in flatten(objects):
         if not isinstance(raw, dict):
             problems.append("objects[%d] is not a dictionary" % i)
             continue
@@ -458,6 +477,8 @@ def prepare(objects, default_namespace="default", labels=None):
         if missing:
             problems.append("objects[%d] (%s) has no %s" % (i, ident(obj), ", ".join(missing)))
             continue
+        for key in SERVER_OWNED:
+            meta.pop(key, None)
         if labels:
             meta["labels"] = dict(meta.get("labels") or {}, **labels)
         out.append(Item(i, obj, default_namespace))

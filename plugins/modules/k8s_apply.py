@@ -46,6 +46,10 @@ options:
       - Namespaced objects without C(metadata.namespace) go to O(namespace); a namespace given on a
         cluster-scoped object is ignored.
       - The same object (apiVersion, kind, namespace, name) may appear only once.
+      - Empty entries (null, as C(from_yaml_all) gives for empty documents) are skipped and a C(v1) C(List)
+        stands for its items, so rendered multi-document manifests can be passed as they are.
+      - Server-owned metadata (C(resourceVersion), C(uid), C(creationTimestamp), C(generation),
+        C(managedFields)) is dropped from what is sent, so a dumped object can be re-applied.
     type: list
     elements: dict
     required: true

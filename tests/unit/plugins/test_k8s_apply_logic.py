@@ -189,3 +189,22 @@ def test_error_text_names_object_status_and_server_message():
     assert text.startswith('ConfigMap ns/a: HTTP 409 Conflict: Apply failed with 1 conflict: conflict with "kubectl"')
     assert "force_conflicts=true" in text
     assert err.as_dict()["causes"][0]["field"] == ".data.k"
+
+
+def test_prepare_skips_empty_documents_flattens_lists_and_drops_server_metadata():
+    dumped = dict(cm("a", x="1"))
+    dumped["metadata"] = dict(dumped["metadata"], resourceVersion="5", uid="u", managedFields=[{}], creationTimestamp="t")
+    items = _k8s.prepare([None, {"apiVersion": "v1", "kind": "List", "items": [dumped, None, cm("b")]}, cm("c")], labels={"s": "1"})
+    assert [i.meta["name"] for i in items] == ["a", "b", "c"]
+    assert [i.index for i in items] == [1, 1, 2]
+    assert items[0].meta == {"name": "a", "namespace": "default", "labels": {"s": "1"}}
+    assert dumped["metadata"]["resourceVersion"] == "5", "the input is not modified"
+
+
+def test_prepare_names_every_bad_entry():
+    with pytest.raises(ValueError) as exc:
+        _k8s.prepare(["text", {"kind": "ConfigMap", "metadata": {"name": "x"}}, {"apiVersion": "v1", "kind": "Secret"}])
+    msg = str(exc.value)
+    assert "objects[0] is not a dictionary" in msg
+    assert "objects[1] (ConfigMap x) has no apiVersion" in msg
+    assert "objects[2] (Secret ?) has no metadata.name" in msg
