@@ -538,7 +538,8 @@ def _list_live(client, items):
         found = {}
         cont = None
         while True:
-            data = client.request("GET", collection_path(api_version, plural, ns), query=[("limit", "500"), ("continue", cont)])
+            what = "LIST %s%s" % (members[0].obj["kind"], " in namespace %s" % ns if ns else "")
+            data = client.request("GET", collection_path(api_version, plural, ns), query=[("limit", "500"), ("continue", cont)], obj=what)
             for obj in (data or {}).get("items") or []:
                 # LIST items of built-in kinds carry no apiVersion/kind: put them back (redaction needs them)
                 found[obj["metadata"]["name"]] = dict(obj, apiVersion=api_version, kind=members[0].obj["kind"])
@@ -626,7 +627,7 @@ def _prune(client, items, labels, check_mode, written=None):
     pruned = []
     for (api_version, kind), sample in kinds.items():
         path = collection_path(api_version, sample.plural)
-        data = client.request("GET", path, query=[("labelSelector", selector)], not_found_ok=True)
+        data = client.request("GET", path, query=[("labelSelector", selector)], not_found_ok=True, obj="LIST %s to prune" % kind)
         for listed in (data or {}).get("items") or []:
             meta = listed.get("metadata") or {}
             if meta.get("deletionTimestamp"):

@@ -290,3 +290,18 @@ def test_module_failure_is_structured(kube, monkeypatch, capsys):
     assert "ConfigMap default/bad: HTTP 422" in res["msg"]
     rc, res, _ = module({"objects": [cm("a")], "prune_selector": "a!=b"}, kube, monkeypatch, capsys)
     assert rc == 1 and "equality-based" in res["msg"]
+
+
+def test_a_failed_list_names_the_kind_and_namespace(kube, client):
+    orig = kube.send
+
+    def send(method, path, query, body, ct):
+        if method == "GET" and path.endswith("/configmaps"):
+            return 403, {}, json.dumps({"reason": "Forbidden", "message": 'configmaps is forbidden: User "u" cannot list'})
+        return orig(method, path, query, body, ct)
+
+    client._send = send
+    with pytest.raises(_k8s.K8sError) as exc:
+        run(client, [cm("a", x="1")])
+    assert exc.value.describe() == 'LIST ConfigMap in namespace default: HTTP 403 Forbidden: configmaps is forbidden: User "u" cannot list'
+    assert kube.writes() == []
