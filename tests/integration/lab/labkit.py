@@ -22,6 +22,10 @@ LAB_NAME = os.environ.get("LLM_PLATFORM_LAB_NAME", "lab")
 KUBECONFIG = os.environ.get("LLM_PLATFORM_LAB_KUBECONFIG", os.path.join(CACHE, "lab", LAB_NAME, "kubeconfig"))
 PORT = int(os.environ.get("LLM_PLATFORM_LAB_PORT", "16443"))
 NETNS = f"llmlab-{LAB_NAME}"
+# Whether this lab runs its pod runtime: the suite's shared lab does not (kwok's simulated pods,
+# molecule/default/create.yml), the living lab does (tests/integration/living sets it). Every
+# playbook run passes it, so no converge starts a runtime in a lab created without one.
+RUNTIME = os.environ.get("LLM_PLATFORM_LAB_RUNTIME", "false").lower() in ("1", "true", "yes")
 INVENTORY = os.path.join(REPO_ROOT, "inventories", "lab")
 CREATE = os.path.join(REPO_ROOT, "molecule", "default", "create.yml")
 DESTROY = os.path.join(REPO_ROOT, "molecule", "default", "destroy.yml")
@@ -71,15 +75,38 @@ def ansible_playbook(playbook: str, *extra: str, timeout: int = 3600) -> subproc
     return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def molecule(*args: str, env: dict | None = None, timeout: int = 1800) -> tuple[int, str]:
+    """molecule ARGS from the repo root with this venv's tools: (returncode, stdout + stderr)."""
+    bin_dir = os.path.dirname(sys.executable)
+    run_env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO_ROOT, "ansible.cfg"), NO_COLOR="1", MOLECULE_GLOB="molecule/*/molecule.yml")
+    run_env["PATH"] = bin_dir + os.pathsep + run_env.get("PATH", "")
+    run_env.update(env or {})
+    proc = subprocess.run(
+        [os.path.join(bin_dir, "molecule"), *args], cwd=REPO_ROOT, env=run_env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
 def lab_extra_vars() -> list[str]:
     """-e overrides when LLM_PLATFORM_LAB_NAME/PORT/KUBECONFIG select another lab than the
     inventory's (e.g. the benchmark runs its own lab beside the shared one)."""
+    runtime = ["-e", json.dumps({"substrate_lab_runtime": RUNTIME})]
     if LAB_NAME == "lab" and PORT == 16443 and "LLM_PLATFORM_LAB_KUBECONFIG" not in os.environ:
-        return []
+        return runtime
     # kubeconfig_path too: every non-substrate role (platform, tenants, bench) reads it, so
     # without it their objects would land in the inventory's lab.
-    return ["-e", json.dumps({"substrate_lab_name": LAB_NAME, "substrate_lab_apiserver_port": PORT,
-                              "substrate_lab_kubeconfig": KUBECONFIG, "kubeconfig_path": KUBECONFIG})]
+    return [
+        *runtime,
+        "-e",
+        json.dumps(
+            {
+                "substrate_lab_name": LAB_NAME,
+                "substrate_lab_apiserver_port": PORT,
+                "substrate_lab_kubeconfig": KUBECONFIG,
+                "kubeconfig_path": KUBECONFIG,
+            }
+        ),
+    ]
 
 
 RECAP = re.compile(r"^(\S+)\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)

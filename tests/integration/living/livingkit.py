@@ -24,8 +24,9 @@ LAB_PORT = os.environ.get("LLM_PLATFORM_LIVING_LAB_PORT", "17443")
 def _own_labkit():
     """labkit (tests/integration/lab) bound to the living lab: its settings are read from the
     environment at import, so this module gets a private copy imported with the living lab's."""
-    saved = {k: os.environ.get(k) for k in ("LLM_PLATFORM_LAB_NAME", "LLM_PLATFORM_LAB_PORT", "LLM_PLATFORM_LAB_KUBECONFIG")}
-    os.environ.update({"LLM_PLATFORM_LAB_NAME": LAB_NAME, "LLM_PLATFORM_LAB_PORT": LAB_PORT})
+    keys = ("LLM_PLATFORM_LAB_NAME", "LLM_PLATFORM_LAB_PORT", "LLM_PLATFORM_LAB_KUBECONFIG", "LLM_PLATFORM_LAB_RUNTIME")
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({"LLM_PLATFORM_LAB_NAME": LAB_NAME, "LLM_PLATFORM_LAB_PORT": LAB_PORT, "LLM_PLATFORM_LAB_RUNTIME": "true"})
     os.environ.pop("LLM_PLATFORM_LAB_KUBECONFIG", None)
     try:
         spec = importlib.util.spec_from_file_location("living_labkit", os.path.join(os.path.dirname(HERE), "lab", "labkit.py"))

@@ -149,13 +149,16 @@ def test_secrets_playbook_seeds_once_and_never_prints(lab):
 
 
 def _child(name, sync, health, message=""):
+    source = {"repoURL": "https://github.com/example/llm-platform.git", "path": "gitops/charts/x", "targetRevision": "main"}
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": name, "namespace": "argocd", "labels": {"app.kubernetes.io/part-of": "llm-platform"}},
         "spec": {"project": "llm-platform", "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-                 "source": {"repoURL": "https://github.com/example/llm-platform.git", "path": "gitops/charts/x", "targetRevision": "main"}},
-        "status": {"sync": {"status": sync}, "health": {"status": health, "message": message}},
+                 "source": source},
+        # As Argo CD writes it: the spec's source it compared against, and the last operation.
+        "status": {"sync": {"status": sync, "comparedTo": {"source": source}}, "health": {"status": health, "message": message},
+                   "operationState": {"phase": "Succeeded"}},
     }
 
 
@@ -166,7 +169,9 @@ def test_wait_names_the_stuck_application(lab):
     children = [_child("zz-test-ok", "Synced", "Healthy"),
                 _child("zz-test-stuck", "OutOfSync", "Degraded", "Deployment zz: ProgressDeadlineExceeded")]
     refs = [{"group": "argoproj.io", "kind": "Application", "namespace": "argocd", "name": c["metadata"]["name"]} for c in children]
-    root_status = {"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}, "resources": refs}}
+    root_source = lab.kubectl_json("get", "applications.argoproj.io", "llm-platform", "-n", "argocd")["spec"]["source"]
+    root_status = {"status": {"sync": {"status": "Synced", "comparedTo": {"source": root_source}}, "health": {"status": "Healthy"},
+                              "operationState": {"phase": "Succeeded"}, "resources": refs}}
     wait = ("--tags", "apps", "-e", "platform_apps_wait=true", "-e", "platform_apps_wait_timeout=4", "-e", "platform_apps_wait_interval=2")
     try:
         apply_docs(lab, children)

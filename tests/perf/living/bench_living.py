@@ -7,9 +7,10 @@ Figures:
   build logs      the wall time of each component's last build, from lab/build.sh's timings
                   (printed by --cold-build TIER: lab/build.sh of that tier's targets into a
                   scratch LLM_PLATFORM_CACHE, timed; `core` ~ the CI tier, `full` = make lab)
-  start           with --start: substrate (lab + runtime + git daemon) then secrets.yml and
-                  platform.yml on a stopped lab, to every automated Application Synced and
-                  Healthy (platform_apps waits for it), in seconds per step
+  start           with --start [--profile P]: substrate (lab + runtime + git daemon) then
+                  secrets.yml and platform.yml at profile P (default full) on a stopped lab, to
+                  every automated Application Synced and Healthy (platform_apps waits for it),
+                  in seconds per step
   RSS             resident memory of every backed pod's processes (from the runtime's state and
                   /proc), summed per namespace, and of the runtime itself
   pods            backed and simulated pod counts
@@ -83,6 +84,7 @@ def main() -> int:
     ap.add_argument("--lab", default="lab")
     ap.add_argument("--port", type=int, default=16443)
     ap.add_argument("--start", action="store_true")
+    ap.add_argument("--profile", default="full", help="platform_profile of the --start converge (default full)")
     ap.add_argument("--cold-build", choices=sorted(TIERS))
     args = ap.parse_args()
     if args.cold_build:
@@ -107,6 +109,7 @@ def main() -> int:
         ]
     if args.start:
         playbook(os.path.join(REPO, "molecule", "default", "destroy.yml"), extra)
+        extra = [*extra, "-e", json.dumps({"platform_profile": args.profile})]
         steps = [
             ("substrate", "playbooks/substrate.yml"),
             ("secrets", "playbooks/secrets.yml"),
@@ -117,7 +120,7 @@ def main() -> int:
             took = playbook(os.path.join(REPO, path), extra)
             total += took
             print("start %-34s %6.0f s" % (what, took))
-        print("start %-34s %6.0f s" % ("total", total))
+        print("start %-34s %6.0f s (profile %s, warm cache)" % ("total", total, args.profile))
     rss(args.lab)
     return 0
 
