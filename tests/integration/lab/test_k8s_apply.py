@@ -315,3 +315,5 @@ def test_secret_values_appear_in_no_output(lab, namespaces):
     assert "VALUE_REDACTED (changed)" in out
     stored = lab.kubectl_json("get", "secret", "s", "-n", ns)["data"]["password"]
     assert stored not in out
+    res, out = apply(lab, [dict(secret, stringData={"password": second})], diff=True)
+    assert res["changed"] is False and second not in out, "stringData re-applied unchanged is a no-op"
