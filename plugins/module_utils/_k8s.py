@@ -150,9 +150,13 @@ def clean(obj):
     return out
 
 
+BEFORE_FIRST_APPLY = "before-first-apply"
+
+
 def comparable(obj):
     """What decides whether an apply changes an object: everything the server stores, except
-    status, resourceVersion, the managers' timestamps and status-subresource managers.
+    status, resourceVersion, the managers' timestamps, status-subresource managers and the
+    server's "before-first-apply" bookkeeping entry.
     (LIST items carry no apiVersion/kind, so those are left out too.)"""
     if not obj:
         return None
@@ -163,7 +167,9 @@ def comparable(obj):
     meta.pop("resourceVersion", None)
     managers = []
     for entry in meta.get("managedFields") or []:
-        if entry.get("subresource"):
+        # The server adds "before-first-apply" when an apply meets an object without managedFields
+        # (one created by an apply that owned no field, e.g. a bare Namespace): bookkeeping only.
+        if entry.get("subresource") or entry.get("manager") == BEFORE_FIRST_APPLY:
             continue
         managers.append({k: v for k, v in entry.items() if k != "time"})
     meta["managedFields"] = sorted(managers, key=lambda e: json.dumps(e, sort_keys=True))

@@ -208,3 +208,16 @@ def test_prepare_names_every_bad_entry():
     assert "objects[0] is not a dictionary" in msg
     assert "objects[1] (ConfigMap x) has no apiVersion" in msg
     assert "objects[2] (Secret ?) has no metadata.name" in msg
+
+
+def test_the_servers_before_first_apply_bookkeeping_is_no_change():
+    # Measured on the lab's kube-apiserver: a Namespace created by an apply owning no field has no
+    # managedFields; the next apply of the same object only adds this entry (and bumps resourceVersion).
+    live = {
+        "metadata": {"name": "n", "labels": {"kubernetes.io/metadata.name": "n"}, "resourceVersion": "358"},
+        "spec": {"finalizers": ["kubernetes"]},
+    }
+    entry = {"manager": "before-first-apply", "operation": "Update", "fieldsV1": {"f:spec": {"f:finalizers": {}}}, "time": "t"}
+    answer = dict(live, metadata=dict(live["metadata"], managedFields=[entry]))
+    assert not _k8s.would_change(live, answer)
+    assert _k8s.would_change(live, dict(answer, spec={"finalizers": []}))
