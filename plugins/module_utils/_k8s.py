@@ -202,13 +202,26 @@ def changed_paths(before, after, prefix=""):
 
 
 def field_manager_conflict(body):
-    """True for a 409 that is a server-side-apply conflict with another field manager."""
+    """True for a 409 that is a server-side-apply conflict with another field manager
+    (a Status whose ``details.causes[].reason`` is FieldManagerConflict)."""
     details = (body or {}).get("details") or {}
-    return any((c or {}).get("type") == "FieldManagerConflict" for c in details.get("causes") or [])
+    return any((c or {}).get("reason") == "FieldManagerConflict" for c in details.get("causes") or [])
+
+
+# kube-apiserver answers HTTP 500 when an apply body does not fit the kind's schema (a string where
+# the schema says integer): deterministic, so never retried, and reported as an invalid object.
+TYPED_PATCH_ERROR = "failed to create typed patch object"
+
+
+def schema_mismatch(status, body):
+    return status == 500 and TYPED_PATCH_ERROR in str((body or {}).get("message") or "")
 
 
 def should_retry(status, body=None):
-    """The retry policy: 429, 5xx and 409 conflicts that a retry can resolve (not field-manager conflicts)."""
+    """The retry policy: 429, 5xx (but not a schema mismatch) and 409 conflicts that a retry can
+    resolve (not field-manager conflicts)."""
+    if schema_mismatch(status, body):
+        return False
     if status in RETRY_STATUSES:
         return True
     if status == 409:
@@ -399,7 +412,10 @@ def _error(method, path, status, data, text, obj, attempts):
     message = data.get("message") or (text or "")[:500]
     causes = (data.get("details") or {}).get("causes") or []
     hint = FORCE_HINT if status == 409 and field_manager_conflict(data) else None
-    return K8sError(method, path, status, data.get("reason"), message, obj=obj, causes=causes, attempts=attempts, hint=hint)
+    reason = data.get("reason")
+    if schema_mismatch(status, data):
+        reason, hint = reason or "Invalid", "the object does not match its kind's schema"
+    return K8sError(method, path, status, reason, message, obj=obj, causes=causes, attempts=attempts, hint=hint)
 
 
 def collection_path(api_version, plural, namespace=None):

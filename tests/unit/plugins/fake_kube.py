@@ -3,7 +3,8 @@
 It speaks just enough of the API: discovery per apiVersion, paged LIST (with an equality label
 selector), GET, server-side apply (PATCH apply-patch+yaml, dryRun, fieldManager, force) with
 field ownership per top-level leaf, DELETE, CRDs that become served when Established, Secrets'
-stringData, 422 for a ConfigMap whose data value is not a string, and injected faults.
+stringData, the real server's HTTP 500 for a ConfigMap data value that is not a string (a schema
+mismatch), 422 for an upper-case ConfigMap name, and injected faults.
 It is a test double, not a model of the real server's merge semantics (the lab tests are).
 """
 
@@ -155,8 +156,16 @@ class FakeKube:
         body = copy.deepcopy(body)
         if kind == "ConfigMap":
             bad = [k for k, v in (body.get("data") or {}).items() if not isinstance(v, str)]
-            if bad:
-                return self._status(422, "Invalid", 'ConfigMap "%s" is invalid: data.%s: Invalid value: not a string' % (name, bad[0]))
+            if bad:  # what kube-apiserver 1.36 answers (HTTP 500, no reason) for a schema mismatch
+                msg = "failed to create typed patch object (%s/%s; /v1, Kind=ConfigMap): .data.%s: expected string, got %r" % (
+                    ns,
+                    name,
+                    bad[0],
+                    3,
+                )
+                return 500, {}, json.dumps({"kind": "Status", "status": "Failure", "message": msg, "code": 500})
+            if name != name.lower():
+                return self._status(422, "Invalid", 'ConfigMap "%s" is invalid: metadata.name: Invalid value: "%s"' % (name, name))
         if kind == "Secret" and body.get("stringData"):
             data = dict(body.get("data") or {})
             for k, v in body.pop("stringData").items():
@@ -176,7 +185,7 @@ class FakeKube:
                     conflicts.append((owner, path))
         if conflicts and not force:
             causes = [
-                {"type": "FieldManagerConflict", "message": 'conflict with "%s"' % o, "field": "." + ".".join(p)} for o, p in conflicts
+                {"reason": "FieldManagerConflict", "message": 'conflict with "%s"' % o, "field": "." + ".".join(p)} for o, p in conflicts
             ]
             text = "; ".join('conflict with "%s": .%s' % (o, ".".join(p)) for o, p in conflicts)
             msg = "Apply failed with %d conflict: %s" % (len(conflicts), text)

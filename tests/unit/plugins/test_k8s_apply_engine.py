@@ -99,14 +99,16 @@ def test_check_mode_writes_nothing_and_reports_what_would_change(kube, client):
 
 
 def test_an_invalid_object_means_nothing_is_written(kube, client):
-    objs = [cm("good", x="1"), cm("bad", x=3), cm("bad2", y=4)]
+    objs = [cm("good", x="1"), cm("bad", x=3), cm("Bad2", y="4")]
     with pytest.raises(_k8s.BatchError) as exc:
         run(client, objs)
     assert kube.writes() == [] and kube.store == {}
     err = exc.value
-    assert [e.obj for e in err.errors] == ["ConfigMap default/bad", "ConfigMap default/bad2"], "every rejected object is named"
-    assert err.errors[0].status == 422 and "data.x: Invalid value" in err.errors[0].message
-    assert "ConfigMap default/bad: HTTP 422 Invalid" in str(err)
+    assert [e.obj for e in err.errors] == ["ConfigMap default/bad", "ConfigMap default/Bad2"], "every rejected object is named"
+    assert err.errors[0].status == 500 and err.errors[0].attempts == 1, "a schema mismatch is not retried"
+    assert ".data.x: expected string" in err.errors[0].message
+    assert err.errors[1].status == 422 and "metadata.name: Invalid value" in err.errors[1].message
+    assert "ConfigMap default/bad: HTTP 500 Invalid" in str(err) and "ConfigMap default/Bad2: HTTP 422 Invalid" in str(err)
 
 
 def test_unknown_kind_and_missing_fields_fail_before_any_call_that_writes(kube, client):
@@ -286,8 +288,8 @@ def test_module_apply_diff_and_idempotence(kube, monkeypatch, capsys):
 def test_module_failure_is_structured(kube, monkeypatch, capsys):
     rc, res, _ = module({"objects": [cm("bad", x=1)]}, kube, monkeypatch, capsys)
     assert rc == 1 and res["failed"] and res["applied"] == [] and res["changed"] is False
-    assert res["errors"][0]["object"] == "ConfigMap default/bad" and res["errors"][0]["status"] == 422
-    assert "ConfigMap default/bad: HTTP 422" in res["msg"]
+    assert res["errors"][0]["object"] == "ConfigMap default/bad" and res["errors"][0]["status"] == 500
+    assert "ConfigMap default/bad: HTTP 500 Invalid" in res["msg"]
     rc, res, _ = module({"objects": [cm("a")], "prune_selector": "a!=b"}, kube, monkeypatch, capsys)
     assert rc == 1 and "equality-based" in res["msg"]
 

@@ -150,7 +150,16 @@ def test_changed_paths_names_the_field():
 
 
 # -- retry policy --
-CONFLICT = {"reason": "Conflict", "details": {"causes": [{"type": "FieldManagerConflict", "field": ".data.k"}]}}
+# As kube-apiserver 1.36 words them (measured on the lab).
+CONFLICT = {
+    "reason": "Conflict",
+    "details": {"causes": [{"reason": "FieldManagerConflict", "message": 'conflict with "x"', "field": ".data.k"}]},
+}
+TYPED = {
+    "kind": "Status",
+    "message": "failed to create typed patch object (default/w; g/v1, Kind=Widget): .spec.size: expected numeric",
+    "code": 500,
+}
 
 
 @pytest.mark.parametrize(
@@ -164,6 +173,8 @@ CONFLICT = {"reason": "Conflict", "details": {"causes": [{"type": "FieldManagerC
         (409, {"reason": "Conflict", "message": "the object has been modified"}, True),
         (409, {"reason": "AlreadyExists"}, True),
         (409, CONFLICT, False),
+        (500, TYPED, False),
+        (500, {"message": "etcdserver: request timed out"}, True),
         (400, None, False),
         (403, None, False),
         (404, None, False),
@@ -221,3 +232,9 @@ def test_the_servers_before_first_apply_bookkeeping_is_no_change():
     answer = dict(live, metadata=dict(live["metadata"], managedFields=[entry]))
     assert not _k8s.would_change(live, answer)
     assert _k8s.would_change(live, dict(answer, spec={"finalizers": []}))
+
+
+def test_a_schema_mismatch_reads_as_an_invalid_object():
+    err = _k8s._error("PATCH", "/apis/g/v1/namespaces/default/widgets/w", 500, TYPED, "", "Widget default/w", 1)
+    assert err.describe().startswith("Widget default/w: HTTP 500 Invalid: failed to create typed patch object")
+    assert err.describe().endswith("(the object does not match its kind's schema)")
