@@ -10,6 +10,15 @@ NO_STATUS = "no status yet: is argocd-application-controller running and can it 
 STALE = "status compared against an earlier spec (the controller has not reconciled the change yet)"
 
 
+def _without_nulls(value):
+    """Helm values as Argo CD records them in comparedTo: its JSON round trip drops null members."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
+
+
 def _source_key(source):
     """The parts of a source whose change must be seen by the controller before its status
     counts. Argo CD copies the spec's source into status.sync.comparedTo when it compares; the
@@ -20,7 +29,7 @@ def _source_key(source):
         source.get("path", ""),
         source.get("chart", ""),
         source.get("targetRevision", ""),
-        (source.get("helm") or {}).get("valuesObject") or {},
+        _without_nulls((source.get("helm") or {}).get("valuesObject") or {}),
     )
 
 

@@ -18,6 +18,7 @@ import os
 import re
 
 import pytest
+import yaml
 from gitops.gitops_render import INVENTORIES, PROFILES, applications, in_repo, render_app, render_root, tool, values_for
 from platformkit import apply_docs, diff_docs
 
@@ -40,7 +41,8 @@ def test_child_applications_pass_the_argo_cd_schema(lab, inventory):
     out = apply_docs(lab, list(unique.values()), "--dry-run=server", "-o", "json")
     accepted = json.loads(out.stdout)
     kinds = sorted({i["kind"] for i in accepted.get("items", [accepted])})
-    assert kinds == ["AppProject", "Application"]
+    # The app-of-apps also renders the Namespaces its layers share.
+    assert kinds == ["AppProject", "Application", "Namespace"]
     assert len(accepted.get("items", [accepted])) == len(unique)
 
 
@@ -93,8 +95,10 @@ def test_in_repo_charts_are_accepted_and_a_second_apply_is_a_no_op(lab, inventor
 def _snapshot(lab):
     """resourceVersion of every object the platform playbook owns."""
     out = {}
-    for kind in ("all,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies",
-                 "applications.argoproj.io,appprojects.argoproj.io"):
+    for kind in (
+        "all,configmaps,secrets,serviceaccounts,roles,rolebindings,networkpolicies",
+        "applications.argoproj.io,appprojects.argoproj.io",
+    ):
         for item in lab.kubectl_json("get", kind, "-n", "argocd")["items"]:
             out[(item["kind"], item["metadata"]["name"])] = item["metadata"]["resourceVersion"]
     for item in lab.kubectl_json("get", "clusterroles,clusterrolebindings,crd", "-l", "app.kubernetes.io/part-of=argocd")["items"]:
@@ -131,34 +135,58 @@ def test_platform_playbook_is_idempotent_and_check_mode_changes_nothing(lab):
     assert root["spec"]["source"]["path"] == "gitops/app-of-apps"
 
 
+LENGTHS = {"hex32": 64, "hex16": 32}
+
+
+def _contract_generate():
+    """{remote value name: its `generate` (None: the operator supplies it)} from the contract."""
+    with open(os.path.join(REPO, "gitops", "secret-contract.yml"), encoding="utf-8") as fh:
+        return {k["remote"]: k.get("generate") for e in yaml.safe_load(fh)["secrets"] for k in e["keys"] if "remote" in k}
+
+
 def test_secrets_playbook_seeds_once_and_never_prints(lab):
     first = lab.ansible_playbook(SECRETS)
     assert first.returncode == 0, first.stdout[-6000:]
     secrets = lab.kubectl_json("get", "secrets", "-n", "platform-secrets", "-l", "llm-platform/secret-contract=true")["items"]
     values = {s["metadata"]["name"]: base64.b64decode(s["data"]["value"]).decode() for s in secrets}
     assert {"litellm-master-key", "litellm-salt-key", "vllm-api-key", "litellm-db-password"} <= set(values)
-    assert all(len(v) == 64 and int(v, 16) >= 0 for k, v in values.items() if k != "grafana-admin-password")
-    assert len(set(values.values())) == len(values)
+    # What the contract says of each remote value: generated (hex32 = 64, hex16 = 32 hex chars) or
+    # supplied by the operator, which the playbook seeds empty so the ExternalSecret can sync.
+    contract = _contract_generate()
+    for name, value in values.items():
+        if contract[name]:
+            assert len(value) == LENGTHS[contract[name]] and int(value, 16) >= 0, name
+        else:
+            assert value == "", "%s is the operator's to supply: seeded empty, never invented" % name
+    generated = [v for k, v in values.items() if contract[k]]
+    assert len(set(generated)) == len(generated)
     second = lab.ansible_playbook(SECRETS)
     assert second.returncode == 0, second.stdout[-6000:]
     assert lab.recap(second.stdout)["localhost"]["changed"] == 0
     again = lab.kubectl_json("get", "secrets", "-n", "platform-secrets", "-l", "llm-platform/secret-contract=true")["items"]
     assert {s["metadata"]["name"]: base64.b64decode(s["data"]["value"]).decode() for s in again} == values
-    for value in values.values():
+    for value in generated:
         assert value not in first.stdout + first.stderr + second.stdout + second.stderr
 
 
 def _child(name, sync, health, message=""):
     source = {"repoURL": "https://github.com/example/llm-platform.git", "path": "gitops/charts/x", "targetRevision": "main"}
+    destination = {"server": "https://kubernetes.default.svc", "namespace": "default"}
     return {
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": {"name": name, "namespace": "argocd", "labels": {"app.kubernetes.io/part-of": "llm-platform"}},
-        "spec": {"project": "llm-platform", "destination": {"server": "https://kubernetes.default.svc", "namespace": "default"},
-                 "source": source},
-        # As Argo CD writes it: the spec's source it compared against, and the last operation.
-        "status": {"sync": {"status": sync, "comparedTo": {"source": source}}, "health": {"status": health, "message": message},
-                   "operationState": {"phase": "Succeeded"}},
+        "spec": {"project": "llm-platform", "destination": destination, "source": source},
+        "status": _status(sync, health, source, destination, message),
+    }
+
+
+def _status(sync, health, source, destination, message=""):
+    """A status as Argo CD writes it: the spec it compared against, and the last operation."""
+    return {
+        "sync": {"status": sync, "comparedTo": {"source": source, "destination": destination}},
+        "health": {"status": health, "message": message},
+        "operationState": {"phase": "Succeeded", "operation": {"sync": {}}, "startedAt": "2026-01-01T00:00:00Z"},
     }
 
 
@@ -166,30 +194,48 @@ def test_wait_names_the_stuck_application(lab):
     """No controller runs in the lab, so the test plays Argo CD: it writes the statuses the
     role polls (Application has no status subresource) and checks the role's report."""
     assert lab.ansible_playbook(PLATFORM, "--tags", "apps").returncode == 0
-    children = [_child("zz-test-ok", "Synced", "Healthy"),
-                _child("zz-test-stuck", "OutOfSync", "Degraded", "Deployment zz: ProgressDeadlineExceeded")]
+    children = [
+        _child("zz-test-ok", "Synced", "Healthy"),
+        _child("zz-test-stuck", "OutOfSync", "Degraded", "Deployment zz: ProgressDeadlineExceeded"),
+    ]
     refs = [{"group": "argoproj.io", "kind": "Application", "namespace": "argocd", "name": c["metadata"]["name"]} for c in children]
-    root_source = lab.kubectl_json("get", "applications.argoproj.io", "llm-platform", "-n", "argocd")["spec"]["source"]
-    root_status = {"status": {"sync": {"status": "Synced", "comparedTo": {"source": root_source}}, "health": {"status": "Healthy"},
-                              "operationState": {"phase": "Succeeded"}, "resources": refs}}
+    root_spec = lab.kubectl_json("get", "applications.argoproj.io", "llm-platform", "-n", "argocd")["spec"]
+    root_status = {"status": dict(_status("Synced", "Healthy", root_spec["source"], root_spec["destination"]), resources=refs)}
     wait = ("--tags", "apps", "-e", "platform_apps_wait=true", "-e", "platform_apps_wait_timeout=4", "-e", "platform_apps_wait_interval=2")
     try:
         apply_docs(lab, children)
         lab.kubectl("patch", "applications.argoproj.io", "llm-platform", "-n", "argocd", "--type=merge", "-p", json.dumps(root_status))
         stuck = lab.ansible_playbook(PLATFORM, *wait)
         assert stuck.returncode != 0
-        report = "zz-test-stuck: sync=OutOfSync health=Degraded - Deployment zz: ProgressDeadlineExceeded"
+        report = "zz-test-stuck: sync=OutOfSync health=Degraded operation=Succeeded - Deployment zz: ProgressDeadlineExceeded"
         assert report in stuck.stdout, stuck.stdout[-3000:]
         assert "zz-test-ok:" not in stuck.stdout
-        lab.kubectl("patch", "applications.argoproj.io", "zz-test-stuck", "-n", "argocd", "--type=merge",
-                    "-p", json.dumps({"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}}))
+        lab.kubectl(
+            "patch",
+            "applications.argoproj.io",
+            "zz-test-stuck",
+            "-n",
+            "argocd",
+            "--type=merge",
+            "-p",
+            json.dumps({"status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}}}),
+        )
         done = lab.ansible_playbook(PLATFORM, *wait)
         assert done.returncode == 0, done.stdout[-3000:]
         assert lab.recap(done.stdout)["localhost"]["changed"] == 0
     finally:
         lab.kubectl("delete", "applications.argoproj.io", "zz-test-ok", "zz-test-stuck", "-n", "argocd", "--ignore-not-found", check=False)
-        lab.kubectl("patch", "applications.argoproj.io", "llm-platform", "-n", "argocd", "--type=json",
-                    "-p", '[{"op": "remove", "path": "/status"}]', check=False)
+        lab.kubectl(
+            "patch",
+            "applications.argoproj.io",
+            "llm-platform",
+            "-n",
+            "argocd",
+            "--type=json",
+            "-p",
+            '[{"op": "remove", "path": "/status"}]',
+            check=False,
+        )
 
 
 @pytest.mark.parametrize("backend", ["gcpsm", "vault"])
@@ -202,36 +248,64 @@ def test_secrets_playbook_remote_backends_create_if_absent(backend):
     with FakeBackend(backend) as fake:
         fake.store.values["litellm-salt-key"] = ["pre-existing-salt"]
         if backend == "gcpsm":
-            extra = ["-e", "secret_backend=gcpsm", "-e", "secret_store_auth=sa-key", "-e", "secret_gcp_project_id=my-gcp-project",
-                     "-e", f"secrets_gcp_endpoint={fake.url}/v1", "-e", f"secrets_gcp_access_token={TOKEN}"]
+            extra = [
+                "-e",
+                "secret_backend=gcpsm",
+                "-e",
+                "secret_store_auth=sa-key",
+                "-e",
+                "secret_gcp_project_id=my-gcp-project",
+                "-e",
+                f"secrets_gcp_endpoint={fake.url}/v1",
+                "-e",
+                f"secrets_gcp_access_token={TOKEN}",
+            ]
         else:
-            extra = ["-e", "secret_backend=vault", "-e", "secret_store_auth=kubernetes", "-e", f"secret_vault_server={fake.url}",
-                     "-e", "secret_vault_path=secret", "-e", f"secrets_vault_token={TOKEN}"]
+            extra = [
+                "-e",
+                "secret_backend=vault",
+                "-e",
+                "secret_store_auth=kubernetes",
+                "-e",
+                f"secret_vault_server={fake.url}",
+                "-e",
+                "secret_vault_path=secret",
+                "-e",
+                f"secrets_vault_token={TOKEN}",
+            ]
         first = labkit.ansible_playbook(SECRETS, *extra)
         assert first.returncode == 0, first.stdout[-5000:]
         assert fake.store.values["litellm-salt-key"] == ["pre-existing-salt"]
         created = {k: v for k, v in fake.store.values.items() if k != "litellm-salt-key"}
         assert {"litellm-master-key", "vllm-api-key", "litellm-db-password", "grafana-admin-password"} <= set(created)
-        assert all(len(v) == 1 and re.fullmatch(r"[0-9a-f]{32}|[0-9a-f]{64}", v[0]) for v in created.values())
+        contract = _contract_generate()
+        for name, versions in created.items():
+            assert len(versions) == 1, name
+            if contract[name]:
+                assert re.fullmatch(r"[0-9a-f]{%d}" % LENGTHS[contract[name]], versions[0]), name
+            else:
+                assert versions[0] == "", "%s is the operator's to supply: seeded empty, never invented" % name
         snapshot = {k: list(v) for k, v in fake.store.values.items()}
         second = labkit.ansible_playbook(SECRETS, *extra)
         assert second.returncode == 0, second.stdout[-5000:]
         assert labkit.recap(second.stdout)["localhost"]["changed"] == 0
         assert fake.store.values == snapshot
-        for (value,) in snapshot.values():
+        for (value,) in (v for v in snapshot.values() if v != [""]):
             assert value not in first.stdout + first.stderr + second.stdout + second.stderr
 
 
 def test_private_repo_credential_lands_only_in_the_cluster(lab, monkeypatch):
     token = "ghp_" + "x1y2z3" * 6
+    # A private fork on GitHub (the lab inventory itself reads its own git daemon).
+    fork = "https://github.com/example/llm-platform.git"
     monkeypatch.setenv("LLM_PLATFORM_REPO_TOKEN", token)
-    run = lab.ansible_playbook(PLATFORM, "--tags", "argocd")
+    run = lab.ansible_playbook(PLATFORM, "--tags", "argocd", "-e", "platform_repo_url=" + fork)
     assert run.returncode == 0, run.stdout[-4000:]
     assert token not in run.stdout + run.stderr
     repo = lab.kubectl_json("get", "secret", "repo-llm-platform", "-n", "argocd")
     assert base64.b64decode(repo["data"]["password"]).decode() == token
-    assert base64.b64decode(repo["data"]["url"]).decode() == "https://github.com/example/llm-platform.git"
+    assert base64.b64decode(repo["data"]["url"]).decode() == fork
     monkeypatch.delenv("LLM_PLATFORM_REPO_TOKEN")
-    public = lab.ansible_playbook(PLATFORM, "--tags", "argocd")
+    public = lab.ansible_playbook(PLATFORM, "--tags", "argocd", "-e", "platform_repo_url=" + fork)
     assert public.returncode == 0, public.stdout[-4000:]
     assert "password" not in lab.kubectl_json("get", "secret", "repo-llm-platform", "-n", "argocd")["data"]

@@ -1,5 +1,6 @@
-"""The serving objects on the lab's real kube-apiserver with the real upstream CRDs, and
-serving.yml up/down on the kwok GPU fleet.
+"""The serving objects on the lab's real kube-apiserver with the real upstream CRDs. serving.yml
+itself syncs the model servers' Application through Argo CD, so its up/down and autoscaling
+tests run on the living lab (tests/integration/living/test_living_serving.py).
 
 Objects go to test-owned namespaces (the chart's namespaces with a suffix) so this suite never
 touches what other suites apply; they are deleted at the end."""
@@ -26,7 +27,7 @@ CRDS = (
     "inferenceobjectives.inference.networking.x-k8s.io",
     "scaledobjects.keda.sh",
     "inferenceservices.serving.kserve.io",
-    "servicemonitors.monitoring.coreos.com",
+    "podmonitors.monitoring.coreos.com",
     "externalsecrets.external-secrets.io",
 )
 
@@ -105,7 +106,7 @@ def test_three_models_every_object_accepted(applied):
     objects, first = applied
     kinds = {o["kind"] for o in objects}
     assert {"Deployment", "InferenceService", "ScaledObject", "InferencePool", "InferenceObjective", "HTTPRoute", "Gateway"} <= kinds
-    assert {"ServiceMonitor", "ExternalSecret", "NetworkPolicy", "Job", "ConfigMap"} <= kinds
+    assert {"PodMonitor", "ExternalSecret", "NetworkPolicy", "Job", "ConfigMap"} <= kinds
     applied_lines = [line for line in first.stdout.splitlines() if "serverside-applied" in line]
     assert len(applied_lines) == len(objects), first.stdout
 
@@ -138,41 +139,6 @@ def _run(kubectl, *args):
     res = playbook(["-e", "platform_serving_namespace=" + NAMESPACES["serving"], "-e", "platform_serving_wait_timeout=180", *args])
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-2000:]
     return recap(res.stdout)
-
-
-def test_serving_playbook_up_and_down(kubectl, applied):
-    first = _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=1")
-    assert first["changed"] >= 1
-    pods = _pods(kubectl, "qwen-local")
-    assert len(pods) == 1
-    nodes = {n["metadata"]["name"]: n for n in json.loads(kubectl("get", "nodes", "-o", "json").stdout)["items"]}
-    for pod in pods:
-        node = nodes[pod["spec"]["nodeName"]]
-        assert int(node["status"]["allocatable"].get("nvidia.com/gpu", "0")) >= 1  # a GPU node
-        assert pod["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
-        assert any(t["key"] == "nvidia.com/gpu" for t in node["spec"].get("taints", []))
-    assert _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=1")["changed"] == 0
-
-    down = _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=0")
-    assert down["changed"] >= 1
-    assert _pods(kubectl, "qwen-local") == []
-    assert _run(kubectl, "-e", "model=qwen-local", "-e", "replicas=0")["changed"] == 0
-
-
-def test_serving_playbook_resumes_and_pauses_autoscaling(kubectl, applied):
-    ns = NAMESPACES["serving"]
-
-    def paused():
-        so = json.loads(kubectl("get", "scaledobject", "qwen-local", "-n", ns, "-o", "json").stdout)
-        return so["metadata"].get("annotations", {}).get("autoscaling.keda.sh/paused")
-
-    assert paused() == "true"  # shipped paused
-    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=resumed")["changed"] == 1
-    assert paused() is None
-    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=resumed")["changed"] == 0
-    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=paused")["changed"] == 1
-    assert paused() == "true"
-    assert _run(kubectl, "-e", "model=qwen-local", "-e", "autoscaling=paused")["changed"] == 0
 
 
 def test_kserve_model_down_is_the_idle_pause_annotation(kubectl, applied):

@@ -67,7 +67,7 @@ def test_secrets_are_created_once_and_existing_values_never_touched(fake, gcp_ar
 
 def test_secret_length_out_of_range_names_the_secret(fake, gcp_args):
     res = run_module(gcp_secret, dict(gcp_args, project=P, secrets=[{"name": "tiny", "length": 4}]))
-    assert res["failed"] and res["msg"] == "secrets[tiny].length: got 4; allowed: 16 to 4096 hex characters"
+    assert res["failed"] and res["msg"] == "secrets[tiny].length: got 4; allowed: 0 (an empty first version) or 16 to 4096 hex characters"
     assert fake.log == []
 
 

@@ -178,8 +178,10 @@ class Step:
 
 
 def lab_vars():
-    """-e overrides pointing every play at this session's lab (name, port, kubeconfig)."""
+    """-e overrides pointing every play at this session's lab (name, port, kubeconfig, and
+    whether it runs its pod runtime: the shared lab does not)."""
     return {
+        "substrate_lab_runtime": labkit.RUNTIME,
         "cluster_name": labkit.LAB_NAME,
         "substrate_lab_name": labkit.LAB_NAME,
         "substrate_lab_apiserver_port": labkit.PORT,

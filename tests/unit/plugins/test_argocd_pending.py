@@ -94,6 +94,15 @@ def test_fields_go_drops_when_empty_do_not_make_a_status_stale():
     assert argocd_pending([app("root", ["a"], source=spec, compared=SOURCE), app("a")], "root")["done"]
 
 
+def test_null_values_argo_cd_drops_from_comparedto_do_not_make_a_status_stale():
+    """Seen on Argo CD v3.6.2: `chart: null` in the spec's valuesObject is absent from comparedTo."""
+    spec = copy.deepcopy(SOURCE)
+    spec["helm"]["valuesObject"]["sources"] = {"kueue": {"repoURL": "git://127.0.0.1:9418/mirrors.git", "chart": None}}
+    compared = copy.deepcopy(spec)
+    del compared["helm"]["valuesObject"]["sources"]["kueue"]["chart"]
+    assert argocd_pending([app("root", ["a"], source=spec, compared=compared), app("a")], "root")["done"]
+
+
 def test_a_new_revision_not_compared_yet_is_stale():
     moved = dict(copy.deepcopy(SOURCE), targetRevision="main")
     assert names(argocd_pending([app("root", ["a"], source=moved, compared=SOURCE), app("a")], "root")) == ["root"]
