@@ -10,8 +10,6 @@ from ansible.utils.collection_loader._collection_finder import _AnsibleCollectio
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO_ROOT, "collections")
-# The background build (up to an hour) plus the living lab's start and first converge.
-LIVING_SETUP_TIMEOUT_S = 3600 + 1800
 
 # collections/ansible_collections/llm/platform is a symlink to the repo root;
 # the bundle's collections (kubernetes.core, ...) are found on sys.path.
@@ -36,11 +34,7 @@ def pytest_runtest_makereport(item, call):
 def pytest_collection_modifyitems(config, items):
     """The living tests run last: scripts/test.sh builds their binaries in the background while
     every other test runs. Among them, those that reshape the living lab's platform (marker
-    `reshapes`) come at the very end. The order within each part is kept. The first living test
-    sets up the living lab after waiting for that build, so its time limit allows for both."""
+    `reshapes`) come at the very end. The order within each part is kept."""
     items[:] = sorted(
         items, key=lambda item: (item.get_closest_marker("living") is not None, item.get_closest_marker("reshapes") is not None)
     )
-    first_living = next((item for item in items if item.get_closest_marker("living")), None)
-    if first_living is not None:
-        first_living.add_marker(pytest.mark.timeout(LIVING_SETUP_TIMEOUT_S))

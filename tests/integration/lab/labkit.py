@@ -75,6 +75,13 @@ def ansible_playbook(playbook: str, *extra: str, timeout: int = 3600) -> subproc
     return subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+def local_play_argv(play_path: str, vars_path: str) -> list[str]:
+    """ansible-playbook argv for a play on localhost (local connection, this venv's Python) with a
+    vars file: the shape the module tests and benchmarks run one-task plays in."""
+    exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    return [exe, "-i", "localhost,", "-c", "local", play_path, "-e", "@" + vars_path, "-e", "ansible_python_interpreter=" + sys.executable]
+
+
 def molecule(*args: str, env: dict | None = None, timeout: int = 1800) -> tuple[int, str]:
     """molecule ARGS from the repo root with this venv's tools: (returncode, stdout + stderr)."""
     bin_dir = os.path.dirname(sys.executable)

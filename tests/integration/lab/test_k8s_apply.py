@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
 import pytest
@@ -41,19 +40,7 @@ def apply(lab, objects, check=False, diff=False, verbose=False, **opts):
             yaml.safe_dump(play, fh)
         with open(os.path.join(tmp, "vars.json"), "w", encoding="utf-8") as fh:
             json.dump({"k8s_apply_args": args}, fh)
-        exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-        cmd = [
-            exe,
-            "-i",
-            "localhost,",
-            "-c",
-            "local",
-            path,
-            "-e",
-            "@" + os.path.join(tmp, "vars.json"),
-            "-e",
-            "ansible_python_interpreter=" + sys.executable,
-        ]
+        cmd = lab.local_play_argv(path, os.path.join(tmp, "vars.json"))
         if check:
             cmd.append("--check")
         if diff:

@@ -18,6 +18,17 @@ sys.path.insert(0, HERE)
 import livingkit  # noqa: E402
 
 LATE_BUILD_TIMEOUT_S = 3600
+# The first living test sets up the living lab after that wait: its start and first converge.
+LIVING_SETUP_TIMEOUT_S = LATE_BUILD_TIMEOUT_S + 1800
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The first living test (after tests/conftest.py ordered them last) carries the living
+    lab's set-up, so its time limit allows for the background build and the lab's start."""
+    first_living = next((item for item in items if item.get_closest_marker("living")), None)
+    if first_living is not None:
+        first_living.add_marker(pytest.mark.timeout(LIVING_SETUP_TIMEOUT_S))
 
 
 def wait_for_late_build() -> None:

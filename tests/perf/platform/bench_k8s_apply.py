@@ -84,19 +84,7 @@ def playbook(way, objs, tmp):
         json.dump(play, fh)
     with open(os.path.join(tmp, "vars.json"), "w", encoding="utf-8") as fh:
         json.dump({"objs": objs, "kubeconfig": labkit.KUBECONFIG}, fh)
-    exe = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    cmd = [
-        exe,
-        "-i",
-        "localhost,",
-        "-c",
-        "local",
-        path,
-        "-e",
-        "@" + os.path.join(tmp, "vars.json"),
-        "-e",
-        "ansible_python_interpreter=" + sys.executable,
-    ]
+    cmd = labkit.local_play_argv(path, os.path.join(tmp, "vars.json"))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
     start = time.monotonic()
     proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800, check=False)
