@@ -60,6 +60,10 @@ t_lab=0
 lab_started=0
 if [[ -d molecule/default && $(id -u) -eq 0 ]]; then
   t3=$(now)
+  # molecule keeps its state per project directory name, outside the clone: a run killed before
+  # its exit trap leaves it saying "created" with no lab running, and create would then do
+  # nothing. Forget it; the create playbook still reuses a healthy lab.
+  molecule reset -s default >"$LLM_PLATFORM_CACHE/lab-reset.log" 2>&1 || true
   if molecule create -s default >"$LLM_PLATFORM_CACHE/lab-create.log" 2>&1; then
     lab_started=1
   else
