@@ -15,7 +15,8 @@
 * Validate first: every object is applied with ``dryRun=All`` before anything is written, so
   an invalid object means nothing was written (see ``apply_objects`` for the one exception:
   objects whose CRD or Namespace is created by the same call).
-* ``changed`` from the server: the answer's resourceVersion against the listed one.
+* ``changed`` from the server: the answer's resourceVersion against the listed one (re-read
+  when the dry run disagrees with the LIST), and what it stores, status aside.
 * Secret ``data``/``stringData`` never leave this module: redacted in diffs and results.
 """
 
@@ -627,14 +628,30 @@ def _wait_established(client, crds, timeout, sleep):
             state = client.request("GET", path, obj=item.name)
 
 
+def _recheck(client, item):
+    """A pending object that exists is read again before it is judged: a controller may have
+    written it between the LIST and the dry run (the Deployment controller's revision annotation on
+    a new Deployment), and the dry-run answer then differs from the listed object although this
+    apply changes nothing. Costs one GET per pending object; a no-op rerun has none."""
+    if item.live is None or not item.pending:
+        return
+    path = object_path(item.obj["apiVersion"], item.plural, item.meta.get("namespace"), item.meta["name"])
+    current = client.request("GET", path, obj=item.name, not_found_ok=True)
+    if current is None:
+        return
+    item.live = dict(current, apiVersion=item.obj["apiVersion"], kind=item.obj["kind"])
+    item.pending = would_change(item.live, item.answer)
+
+
 def _write(client, item, opts, retry_not_found=0, written=None):
-    """The real apply; ``changed`` when the server's resourceVersion moved."""
+    """The real apply; ``changed`` when the server's resourceVersion moved and what the server
+    stores differs from before (a status written meanwhile moves the resourceVersion too)."""
     item.answer = _apply(client, item, opts, dry_run=False, retry_not_found=retry_not_found)
     if written is not None:
         written.append(item.name)
     before = ((item.live or {}).get("metadata") or {}).get("resourceVersion")
     after = ((item.answer or {}).get("metadata") or {}).get("resourceVersion")
-    item.changed = item.live is None or before != after
+    item.changed = item.live is None or (before != after and would_change(item.live, item.answer))
     item.action = "created" if item.live is None else "configured" if item.changed else "unchanged"
 
 
@@ -699,6 +716,7 @@ def apply_objects(client, objects, opts, check_mode=False, sleep=time.sleep, wri
     _validate(client, ready, opts, "every object, before any write")
     for item in ready:
         item.pending = would_change(item.live, item.answer)
+        _recheck(client, item)
 
     if check_mode:
         for item in ordered:

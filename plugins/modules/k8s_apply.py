@@ -15,7 +15,9 @@ description:
     run, instead of one C(kubernetes.core.k8s) task (a read, then a patch) per object.
   - The live state comes from one paged C(LIST) per kind and namespace, never from a read before
     each write. An object is reported C(changed) exactly when the server's object changed, that is
-    when the C(resourceVersion) of the server's answer differs from the listed one (or it was created).
+    when the C(resourceVersion) of the server's answer differs from the listed one and what the server
+    stores (status aside) differs too (or it was created). An object whose dry-run answer differs from
+    the listed one is read again first, so a controller writing it meanwhile is not counted as a change.
   - "Validate first: every object is first applied with C(dryRun=All). If the server rejects any of
     them, the module fails naming every rejected object (kind, namespace, name, the server's message)
     and B(nothing was written)."

@@ -1,5 +1,5 @@
 """k8s_apply's engine and module against an in-memory API server (tests/unit/plugins/fake_kube.py):
-one LIST per kind and namespace, validate-first, changed from resourceVersion, CRDs first,
+one LIST per kind and namespace, validate-first, changed from resourceVersion and content, CRDs first,
 prune, retries, conflicts, check mode, and no Secret value in any output."""
 
 from __future__ import annotations
@@ -91,7 +91,7 @@ def test_check_mode_writes_nothing_and_reports_what_would_change(kube, client):
     writes = len(kube.writes())
     res, diffs = run(client, [cm("a", x="2"), cm("new", x="1")], check=True)
     assert repr(sorted(kube.store.items())) == store and len(kube.writes()) == writes
-    assert [c[2].get("dryRun") for c in kube.calls[-2:]] == ["All", "All"]
+    assert [c[2].get("dryRun") for c in kube.calls if c[0] == "PATCH"][-2:] == ["All", "All"]
     r = by_name(res)
     assert r["a"]["action"] == "configured" and r["a"]["changed_fields"] == ["data.x"]
     assert r["new"]["action"] == "created" and r["new"]["validated"]
@@ -307,3 +307,45 @@ def test_a_failed_list_names_the_kind_and_namespace(kube, client):
         run(client, [cm("a", x="1")])
     assert exc.value.describe() == 'LIST ConfigMap in namespace default: HTTP 403 Forbidden: configmaps is forbidden: User "u" cannot list'
     assert kube.writes() == []
+
+
+def _after_first_list(kube, plural, mutate):
+    """Let a "controller" write the stored objects right after the module's LIST of ``plural``."""
+    send = kube.send
+    done = []
+
+    def racing(method, path, query, body, content_type):
+        answer = send(method, path, query, body, content_type)
+        if not done and method == "GET" and path.endswith("/" + plural):
+            done.append(True)
+            for key, obj in kube.store.items():
+                if key[1] == plural:
+                    kube.rv += 1
+                    mutate(obj)
+                    obj["metadata"]["resourceVersion"] = str(kube.rv)
+        return answer
+
+    kube.send = racing
+
+
+def test_a_controller_writing_between_list_and_dry_run_is_not_a_change(kube, client):
+    objs = [cm("a", x="1"), cm("b", x="2")]
+    run(client, objs)
+    _after_first_list(kube, "configmaps", lambda o: o["metadata"].setdefault("annotations", {}).update(rev="1"))
+    client._send = kube.send
+    writes = len(kube.writes())
+    res, diffs = run(client, objs)
+    assert [r["action"] for r in res] == ["unchanged", "unchanged"] and diffs == []
+    assert len(kube.writes()) == writes, "the re-read shows the apply changes nothing, so nothing is written"
+    gets = [c[1] for c in kube.calls if c[0] == "GET" and "/configmaps/" in c[1]]
+    assert sorted(gets) == ["/api/v1/namespaces/default/configmaps/a", "/api/v1/namespaces/default/configmaps/b"]
+
+
+def test_a_status_written_meanwhile_is_not_a_change_but_a_field_is(kube, client):
+    run(client, [cm("a", x="1")])
+    _after_first_list(kube, "configmaps", lambda o: o.update(status={"seen": True}))
+    client._send = kube.send
+    res, _ = run(client, [cm("a", x="1")])
+    assert not res[0]["changed"] and res[0]["action"] == "unchanged"
+    res, diffs = run(client, [cm("a", x="2")])
+    assert res[0]["changed"] and res[0]["changed_fields"] == ["data.x"] and len(diffs) == 1
