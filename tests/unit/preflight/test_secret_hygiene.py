@@ -146,7 +146,8 @@ def _id(entry):
 def touches_secrets(module, args):
     """A Kubernetes task whose objects (or the kinds it lists/deletes) include Secrets."""
     text = yaml.safe_dump(args, default_flow_style=True, width=10**6)
-    return bool(module and module.startswith("kubernetes.core.k8s") and re.search(r"\bkind'?:\s*'?Secret\b|'kind': 'Secret'", text))
+    kube = module and (module.startswith("kubernetes.core.k8s") or module == "llm.platform.k8s_apply")
+    return bool(kube and re.search(r"\bkind'?:\s*'?Secret\b|'kind': 'Secret'", text))
 
 
 def test_the_files_are_found():
