@@ -62,8 +62,15 @@ def _post(living, url, body, timeout=60):
     return int(code or 0), text
 
 
-def _chat(model, max_tokens=8):
-    return {"model": model, "messages": [{"role": "user", "content": "hello"}], "max_tokens": max_tokens}
+def _chat(model, max_tokens=8, **extra):
+    return {"model": model, "messages": [{"role": "user", "content": "hello"}], "max_tokens": max_tokens, **extra}
+
+
+def _waiting(living, ip, port) -> float:
+    """vllm:num_requests_waiting as the pod itself reports it (what the picker scrapes)."""
+    out = living.netns_run("curl", "-sS", "-m", "5", "http://%s:%d/metrics" % (ip, port), timeout=15, check=False).stdout
+    values = [float(line.rsplit(" ", 1)[1]) for line in out.splitlines() if line.startswith("vllm:num_requests_waiting")]
+    return max(values, default=0.0)
 
 
 def _access_log(living) -> list[dict]:
@@ -93,9 +100,9 @@ def test_a_model_no_route_knows_gets_404(living):
     assert status == 404
 
 
-@pytest.mark.open
 def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas):
-    """Load one replica directly (its queue fills: max-num-seqs 8, long generations), then send
+    """Load one replica directly (its queue fills: max-num-seqs 8, generations of exactly 4000
+    tokens at the lab's 5 ms a token, so it stays busy for the whole test), then send
     requests through the gateway: the picker, reading both pods' vllm:num_requests_waiting and
     KV-cache use, routes them to the other one."""
     busy_ip, idle_ip = sorted(two_replicas)
@@ -104,8 +111,13 @@ def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas)
     ]
     direct = "http://%s:%d/v1/chat/completions" % (busy_ip, port)
     with concurrent.futures.ThreadPoolExecutor(max_workers=24) as pool:
-        load = [pool.submit(_post, living, direct, _chat(SERVED, max_tokens=4000), 120) for _ in range(24)]
-        time.sleep(3)  # the busy pod's queue is full and the picker has scraped it
+        # ignore_eos: without it the simulator samples the length (70 % of answers <= 60 tokens),
+        # and the "busy" replica had drained before the first routed request (6 of 10 to idle).
+        load = [pool.submit(_post, living, direct, _chat(SERVED, max_tokens=4000, ignore_eos=True), 120) for _ in range(24)]
+        living.labkit.wait_for(
+            lambda: _waiting(living, busy_ip, port) >= 8, timeout=90, interval=1, what="a queue of 8 on the busy pod %s" % busy_ip
+        )
+        time.sleep(1)  # the picker refreshes pod metrics every 50 ms
         since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         for _ in range(10):
             status, body = _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED))
