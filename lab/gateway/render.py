@@ -7,8 +7,9 @@ lab renders Envoy's configuration from the objects Argo CD applied. What it tran
   refused in the listener's status: UnsupportedProtocol). Requests no route matches get 404.
 - Request processors: the Gateway annotation gateway.lab.llm-platform.io/request-processors
   ("<service>:<port>[,...]" in the Gateway's namespace) puts each as an ext_proc filter before
-  routing, full-duplex streamed, with the route cache cleared after it (the body-based router
-  sets the model header there). This is the lab's stand-in for GKE's GCPRoutingExtension.
+  routing, the request full-duplex streamed and no response events, with the route cache
+  cleared after it (the body-based router sets the model header there). This is the lab's
+  stand-in for GKE's GCPRoutingExtension, with the events that one declares.
 - HTTPRoute attached to a listener (parentRefs, same or sectionName): each rule's matches
   (path PathPrefix/Exact, headers Exact, method) become Envoy routes in the rules' order;
   timeouts.request becomes the route timeout; other filters are refused (Accepted=False,
@@ -73,21 +74,24 @@ def _dns_cluster(name: str, host: str, port: int, http2: bool = False, tls: bool
     return cluster
 
 
-def _ext_proc(cluster: str, fail_open: bool, clear_route_cache: bool = False) -> dict:
-    extra = {"route_cache_action": "CLEAR"} if clear_route_cache else {}
+# The events a processor sees. A request processor gets the request only, as GKE's
+# GCPRoutingExtension for it says (supportedEvents: RequestHeaders, RequestBody, RequestTrailers):
+# the body-based router of GIE v1.5 gathers a streamed response body until its end before it
+# answers, so sending it the response held every SSE answer back until the last token (TTFT =
+# E2E through the gateway). The picker streams each response chunk back as it comes.
+REQUEST_EVENTS = {"request_header_mode": "SEND", "request_body_mode": "FULL_DUPLEX_STREAMED", "request_trailer_mode": "SEND"}
+RESPONSE_EVENTS = {"response_header_mode": "SEND", "response_body_mode": "FULL_DUPLEX_STREAMED", "response_trailer_mode": "SEND"}
+NO_RESPONSE_EVENTS = {"response_header_mode": "SKIP", "response_body_mode": "NONE", "response_trailer_mode": "SKIP"}
+
+
+def _ext_proc(cluster: str, fail_open: bool, request_only: bool = False) -> dict:
+    extra = {"route_cache_action": "CLEAR"} if request_only else {}
     return _typed(
         "envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor",
         grpc_service={"envoy_grpc": {"cluster_name": cluster}, "timeout": "10s"},
         failure_mode_allow=fail_open,
         allow_mode_override=True,
-        processing_mode={
-            "request_header_mode": "SEND",
-            "response_header_mode": "SEND",
-            "request_body_mode": "FULL_DUPLEX_STREAMED",
-            "response_body_mode": "FULL_DUPLEX_STREAMED",
-            "request_trailer_mode": "SEND",
-            "response_trailer_mode": "SEND",
-        },
+        processing_mode={**REQUEST_EVENTS, **(NO_RESPONSE_EVENTS if request_only else RESPONSE_EVENTS)},
         message_timeout="1000s",
         **extra,
     )
@@ -264,7 +268,7 @@ class Render:
                 http_filters.append(
                     {
                         "name": "envoy.filters.http.ext_proc.processor-%d" % k,
-                        "typed_config": _ext_proc(cname, False, clear_route_cache=True),
+                        "typed_config": _ext_proc(cname, False, request_only=True),
                     }
                 )
             http_filters.append({"name": "envoy.filters.http.ext_proc.epp", "typed_config": _ext_proc("epp-placeholder", fail_open=False)})

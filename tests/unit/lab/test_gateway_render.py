@@ -57,6 +57,22 @@ def test_listener_processors_and_routes(objects):
     assert "processor-body-based-router" in clusters
 
 
+def test_the_request_processor_sees_no_response_and_the_picker_streams_it(objects):
+    """As GKE's GCPRoutingExtension declares (request events only): the body-based router
+    gathers a streamed response until its end, so given the response it would hold every SSE
+    answer back until the last token."""
+    cfg, _r = _render(objects)
+    _listener, hcm = _http(cfg)
+    filters = {f["name"]: f["typed_config"] for f in hcm["http_filters"]}
+    (processor,) = [cfg for name, cfg in filters.items() if name.startswith("envoy.filters.http.ext_proc.processor")]
+    assert processor["processing_mode"]["request_body_mode"] == "FULL_DUPLEX_STREAMED"
+    assert processor["processing_mode"]["response_header_mode"] == "SKIP"
+    assert processor["processing_mode"]["response_body_mode"] == "NONE"
+    assert processor["processing_mode"]["response_trailer_mode"] == "SKIP"
+    picker = filters["envoy.filters.http.ext_proc.epp"]["processing_mode"]
+    assert picker["request_body_mode"] == picker["response_body_mode"] == "FULL_DUPLEX_STREAMED"
+
+
 def test_the_canary_split_and_a_picker_per_pool(objects):
     cfg, _r = _render(objects)
     _listener, hcm = _http(cfg)
