@@ -95,6 +95,34 @@ def test_a_request_reaches_a_pod_of_its_model_pool(living, two_replicas):
     assert last["code"] == "200" and last["upstream"].rsplit(":", 1)[0] in two_replicas, last
 
 
+def test_a_streamed_answer_comes_through_the_gateway_token_by_token(living, two_replicas):
+    """The request processor sees no response events (GKE's GCPRoutingExtension declares request
+    events only): given the response, the body-based router would hold the SSE stream back until
+    its last token. 400 tokens at the simulator's 5 ms a token take 2 s or more; buffered, the
+    first byte would come with the last."""
+    body = dict(_chat(SERVED, max_tokens=400, ignore_eos=True), stream=True)
+    out = living.netns_run(
+        "curl",
+        "-sS",
+        "-N",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code} %{time_starttransfer} %{time_total}",
+        "-m",
+        "60",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        json.dumps(body),
+        _gateway(living) + "/v1/chat/completions",
+        timeout=70,
+    ).stdout.split()
+    code, first_byte, total = int(out[0]), float(out[1]), float(out[2])
+    assert code == 200 and total >= 2.0, out
+    assert first_byte < total / 2, "first byte after %.2f s of %.2f s: the stream was held back" % (first_byte, total)
+
+
 def test_a_model_no_route_knows_gets_404(living):
     status, _body = _post(living, _gateway(living) + "/v1/chat/completions", _chat("no-such-model"))
     assert status == 404
