@@ -157,3 +157,31 @@ def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas)
             f.cancel()
     assert len(routed) == 10, routed
     assert routed.count(idle_ip) >= 9, "the picker sent %d of 10 to the idle pod %s: %s" % (routed.count(idle_ip), idle_ip, routed)
+
+
+def test_a_pool_with_no_ready_endpoint_answers_503_and_recovers(living, two_replicas):
+    """Last in this module: it takes the model down. With no Ready pod the pool has no endpoint,
+    the picker has nothing to pick and the gateway answers 503 (lab/LIVING.md, section 4); once
+    a pod is Ready again requests are answered, with nothing else done to the gateway."""
+
+    def scale(replicas):
+        proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "replicas=%d" % replicas)
+        assert proc.returncode == 0, proc.stdout[-6000:]
+
+    def pods():
+        return living.labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "llm-platform/model=%s" % MODEL)["items"]
+
+    scale(0)
+    living.labkit.wait_for(lambda: not pods(), timeout=180, interval=2, what="no pod of %s" % MODEL)
+    time.sleep(2)  # the picker's datastore follows the pods within its refresh interval
+    status, body = _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED), timeout=30)
+    # The picker's own answer ("inference error: ServiceUnavailable - failed to find endpoint
+    # candidates ..."), not Envoy's "no healthy upstream".
+    assert status == 503 and "ServiceUnavailable" in body, (status, body[:500])
+
+    scale(1)
+
+    def answered():
+        return _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED), timeout=30)[0] == 200
+
+    living.labkit.wait_for(answered, timeout=300, interval=3, what="an answer once a pod of %s is Ready again" % MODEL)
