@@ -135,9 +135,12 @@ def _escape_module(path: str) -> str:
 def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_prefix, dest: str) -> str:
     """Assemble the image's layer (files, dirs, passwd) under dest/<name>; returns its path.
     Binaries are hard-linked when possible (same filesystem), else copied; the layer is rebuilt
-    only when its recipe changes."""
+    only when its recipe changes. The recipe holds the checkout's lab/ too: a layer links into it
+    ({lab: ...} files), and the runtime's state directory (with its layers) outlives a checkout,
+    so a layer built by another clone sharing the cache would run that clone's code, or a
+    dangling link once it is gone."""
     layer = os.path.join(dest, name)
-    recipe = LAYER_FORMAT + repr(sorted(entry.items())) + repr(versions.get("components", {}))
+    recipe = LAYER_FORMAT + repr(sorted(entry.items())) + repr(versions.get("components", {})) + os.path.realpath(LAB)
     stamp = os.path.join(layer, ".recipe")
     if os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == recipe:  # noqa: SIM115
         return layer

@@ -82,7 +82,35 @@ def converge_vars() -> list[str]:
 def converge() -> None:
     for playbook in ("playbooks/secrets.yml", "playbooks/platform.yml"):
         proc = labkit.ansible_playbook(playbook, *converge_vars())
-        assert proc.returncode == 0, f"{playbook} failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-3000:]}"
+        assert proc.returncode == 0, f"{playbook} failed:\n{proc.stdout[-8000:]}\n{proc.stderr[-3000:]}\n{diagnose()}"
+
+
+def diagnose(log_lines: int = 15) -> str:
+    """The pods that are not Ready, each with what the runtime says of it (backed or simulated,
+    and why) and the tail of its containers' logs: a failed converge on a machine we cannot
+    reach (CI) says which process did not come up and what it printed."""
+    out = ["-- pods not Ready --"]
+    try:
+        pods = labkit.kubectl_json("get", "pods", "-A")["items"]
+        backed = {(p["namespace"], p["name"]): p for p in state().get("backed", [])}
+        simulated = {(p["namespace"], p["name"]): p for p in state().get("simulated", [])}
+    except Exception as exc:  # noqa: BLE001 - a diagnosis must not hide the failure it explains
+        return "cannot diagnose: %s" % exc
+    for pod in pods:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        conds = {c["type"]: c["status"] for c in pod.get("status", {}).get("conditions", [])}
+        if conds.get("Ready") == "True":
+            continue
+        statuses = [
+            "%s restarts=%s state=%s" % (c["name"], c.get("restartCount"), json.dumps(c.get("state")))
+            for c in pod.get("status", {}).get("containerStatuses", [])
+        ]
+        runtime = backed.get((ns, name)) or simulated.get((ns, name)) or {}
+        out.append("%s/%s phase=%s runtime=%s %s" % (ns, name, pod.get("status", {}).get("phase"), json.dumps(runtime)[:400], statuses))
+        for container in pod["spec"].get("containers", []):
+            logs = labkit.kubectl("-n", ns, "logs", name, "-c", container["name"], "--tail=%d" % log_lines, check=False)
+            out.append("  logs %s: %s" % (container["name"], (logs.stdout + logs.stderr)[-2000:]))
+    return "\n".join(out)
 
 
 def applications() -> dict[str, dict]:

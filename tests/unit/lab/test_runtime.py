@@ -137,3 +137,21 @@ def test_capabilities_follow_the_security_context():
     assert sandbox.kept_capabilities({"drop": ["ALL"]}) == set()
     assert sandbox.kept_capabilities({"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}) == {sandbox.CAPS["NET_BIND_SERVICE"]}
     assert sandbox.CAPS["KILL"] not in sandbox.kept_capabilities({"drop": ["CAP_KILL"]})
+
+
+def test_a_layer_linking_into_the_checkout_is_rebuilt_for_another_checkout(tmp_path, monkeypatch):
+    # The runtime's state directory (and its layers) outlives a clone; a layer built from one
+    # clone must not run its lab/ from another one, nor dangle once that clone is gone.
+    entry = {"files": {"/opt/llm-platform/lab": {"lab": "."}}}
+    first, second = tmp_path / "clone-a" / "lab", tmp_path / "clone-b" / "lab"
+    for lab in (first, second):
+        lab.mkdir(parents=True)
+    monkeypatch.setattr(images, "LAB", str(first))
+    layer = images.build_layer("gateway", entry, VERSIONS, str(tmp_path), None, str(tmp_path / "layers"))
+    link = os.path.join(layer, "opt", "llm-platform", "lab")
+    assert os.readlink(link) == str(first)
+    assert images.build_layer("gateway", entry, VERSIONS, str(tmp_path), None, str(tmp_path / "layers")) == layer
+    assert os.readlink(link) == str(first), "the same checkout reuses its layer"
+    monkeypatch.setattr(images, "LAB", str(second))
+    images.build_layer("gateway", entry, VERSIONS, str(tmp_path), None, str(tmp_path / "layers"))
+    assert os.readlink(link) == str(second)
