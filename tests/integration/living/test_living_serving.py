@@ -50,10 +50,25 @@ def test_the_serving_playbook_resumes_and_pauses_autoscaling(living):
         so = living.labkit.kubectl_json("-n", NS, "get", "scaledobject", MODEL)
         return (so["metadata"].get("annotations") or {}).get("autoscaling.keda.sh/paused")
 
+    def keda_paused():
+        so = living.labkit.kubectl_json("-n", NS, "get", "scaledobject", MODEL)
+        return {c["type"]: c["status"] for c in so["status"]["conditions"]}["Paused"]
+
     _serving(living, "-e", "autoscaling=paused")
     assert paused() == "true"
+    assert keda_paused() == "True"  # KEDA's own report, waited for by the playbook
     assert _serving(living, "-e", "autoscaling=resumed")["changed"] >= 1
     assert paused() is None
+    # KEDA's report too (kedacore/keda#6421 left it Paused=True after a resume), and Argo CD's
+    # health assessment of the ScaledObject with it: the Application is Healthy, not Suspended.
+    assert keda_paused() == "False"
+    living.labkit.kubectl_json("-n", NS, "get", "hpa", "keda-hpa-%s" % MODEL)
+    living.labkit.wait_for(
+        lambda: living.applications()["model-serving"]["status"]["health"]["status"] == "Healthy",
+        120,
+        3,
+        "Argo CD to assess model-serving Healthy after the resume",
+    )
     assert _serving(living, "-e", "autoscaling=resumed")["changed"] == 0
     assert _serving(living, "-e", "autoscaling=paused")["changed"] >= 1
     assert paused() == "true"
