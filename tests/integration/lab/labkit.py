@@ -145,3 +145,43 @@ def wait_for(predicate, timeout: float, interval: float = 0.5, what: str = "cond
 def url_is_loopback(url: str) -> bool:
     m = re.match(r"^[a-z]+://(\[[^\]]+\]|[^/:]+)", url or "")
     return bool(m) and m.group(1) in LOOPBACK_HOSTS
+
+
+# ---- the lab's network namespace and the model servers (living lab tests and benchmarks) ----
+def netns_run(*argv: str, timeout: int = 60, check: bool = True) -> subprocess.CompletedProcess:
+    """A command inside the lab's network namespace (loopback only)."""
+    return subprocess.run(["ip", "netns", "exec", NETNS, *argv], capture_output=True, text=True, timeout=timeout, check=check)
+
+
+def service_ip(namespace: str, name: str) -> str:
+    return kubectl_json("-n", namespace, "get", "service", name)["spec"]["clusterIP"]
+
+
+def serving(model: str, *args: str) -> subprocess.CompletedProcess:
+    """playbooks/serving.yml for one model, e.g. serving("qwen-local", "-e", "replicas=2")."""
+    return ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % model, *args)
+
+
+def model_pods(model: str, namespace: str = "serving") -> list[dict]:
+    """The model's pods that are not being deleted."""
+    items = kubectl_json("-n", namespace, "get", "pods", "-l", "llm-platform/model=%s" % model)["items"]
+    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+
+def is_ready(pod: dict) -> bool:
+    return any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
+
+
+def scale_model(model: str, replicas: int, namespace: str = "serving", timeout: float = 300) -> list[dict]:
+    """The model at `replicas` through serving.yml, its autoscaling paused first (a resumed
+    ScaledObject would take the replicas back to its floor); returns its pods once exactly that
+    many are Ready (none left for 0)."""
+    proc = serving(model, "-e", "autoscaling=paused", "-e", "replicas=%d" % replicas)
+    assert proc.returncode == 0, "serving.yml failed:\n" + proc.stdout[-6000:]
+
+    def settled():
+        pods = model_pods(model, namespace)
+        return len(pods) == replicas and all(is_ready(p) for p in pods) and (pods or [True])
+
+    pods = wait_for(settled, timeout=timeout, interval=2, what="%d Ready pods of %s" % (replicas, model))
+    return pods if replicas else []

@@ -94,7 +94,7 @@ def diagnose(log_lines: int = 15) -> str:
         pods = labkit.kubectl_json("get", "pods", "-A")["items"]
         backed = {(p["namespace"], p["name"]): p for p in state().get("backed", [])}
         simulated = {(p["namespace"], p["name"]): p for p in state().get("simulated", [])}
-    except Exception as exc:  # noqa: BLE001 - a diagnosis must not hide the failure it explains
+    except Exception as exc:  # a diagnosis must not hide the failure it explains
         return "cannot diagnose: %s" % exc
     for pod in pods:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
@@ -129,13 +129,8 @@ def backed_pod(namespace: str, prefix: str) -> dict:
     return pod
 
 
-def netns_run(*argv: str, timeout: int = 60, check: bool = True) -> subprocess.CompletedProcess:
-    """A command inside the lab's namespace (loopback only)."""
-    return subprocess.run(["ip", "netns", "exec", labkit.NETNS, *argv], capture_output=True, text=True, timeout=timeout, check=check)
-
-
-def service_ip(namespace: str, name: str) -> str:
-    return labkit.kubectl_json("-n", namespace, "get", "service", name)["spec"]["clusterIP"]
+netns_run = labkit.netns_run
+service_ip = labkit.service_ip
 
 
 def secret_value(namespace: str, name: str, key: str) -> str:

@@ -22,42 +22,22 @@ SERVED = "qwen2.5-0.5b-instruct"
 @pytest.fixture(scope="module")
 def two_replicas(living):
     """The example model synced by the serving playbook (the manual GPU gate) with 2 replicas."""
-    # Autoscaling paused first: a resumed ScaledObject would take the replicas back to its floor.
-    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "autoscaling=paused", "-e", "replicas=2")
-    assert proc.returncode == 0, proc.stdout[-6000:]
-
-    def ready_pods():
-        pods = living.labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "llm-platform/model=%s" % MODEL)["items"]
-        ok = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
-        return len(ok) == 2 and ok
-
-    pods = living.labkit.wait_for(ready_pods, timeout=300, interval=2, what="2 Ready model pods")
-    return {p["status"]["podIP"]: p["metadata"]["name"] for p in pods}
+    return {p["status"]["podIP"]: p["metadata"]["name"] for p in living.labkit.scale_model(MODEL, 2)}
 
 
 def _gateway(living) -> str:
     return "http://%s:80" % living.service_ip(GATEWAY_NS, GATEWAY)
 
 
+def _curl_post(living, url, body, *curl_flags, timeout=60) -> str:
+    """curl's stdout for a JSON POST from inside the lab's namespace."""
+    argv = ["curl", "-sS", *curl_flags, "-m", str(timeout), "-H", "Content-Type: application/json", "-d", json.dumps(body), url]
+    return living.netns_run(*argv, timeout=timeout + 10, check=False).stdout
+
+
 def _post(living, url, body, timeout=60):
     """(status, body) of a POST from inside the lab's namespace."""
-    out = living.netns_run(
-        "curl",
-        "-sS",
-        "-o",
-        "-",
-        "-w",
-        "\n%{http_code}",
-        "-m",
-        str(timeout),
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        json.dumps(body),
-        url,
-        timeout=timeout + 10,
-        check=False,
-    ).stdout
+    out = _curl_post(living, url, body, "-o", "-", "-w", "\n%{http_code}", timeout=timeout)
     text, _sep, code = out.rpartition("\n")
     return int(code or 0), text
 
@@ -101,23 +81,8 @@ def test_a_streamed_answer_comes_through_the_gateway_token_by_token(living, two_
     its last token. 400 tokens at the simulator's 5 ms a token take 2 s or more; buffered, the
     first byte would come with the last."""
     body = dict(_chat(SERVED, max_tokens=400, ignore_eos=True), stream=True)
-    out = living.netns_run(
-        "curl",
-        "-sS",
-        "-N",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code} %{time_starttransfer} %{time_total}",
-        "-m",
-        "60",
-        "-H",
-        "Content-Type: application/json",
-        "-d",
-        json.dumps(body),
-        _gateway(living) + "/v1/chat/completions",
-        timeout=70,
-    ).stdout.split()
+    timing = "%{http_code} %{time_starttransfer} %{time_total}"
+    out = _curl_post(living, _gateway(living) + "/v1/chat/completions", body, "-N", "-o", "/dev/null", "-w", timing).split()
     code, first_byte, total = int(out[0]), float(out[1]), float(out[2])
     assert code == 200 and total >= 2.0, out
     assert first_byte < total / 2, "first byte after %.2f s of %.2f s: the stream was held back" % (first_byte, total)
@@ -164,22 +129,14 @@ def test_a_pool_with_no_ready_endpoint_answers_503_and_recovers(living, two_repl
     the picker has nothing to pick and the gateway answers 503 (lab/LIVING.md, section 4); once
     a pod is Ready again requests are answered, with nothing else done to the gateway."""
 
-    def scale(replicas):
-        proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "replicas=%d" % replicas)
-        assert proc.returncode == 0, proc.stdout[-6000:]
-
-    def pods():
-        return living.labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "llm-platform/model=%s" % MODEL)["items"]
-
-    scale(0)
-    living.labkit.wait_for(lambda: not pods(), timeout=180, interval=2, what="no pod of %s" % MODEL)
+    living.labkit.scale_model(MODEL, 0)
     time.sleep(2)  # the picker's datastore follows the pods within its refresh interval
     status, body = _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED), timeout=30)
     # The picker's own answer ("inference error: ServiceUnavailable - failed to find endpoint
     # candidates ..."), not Envoy's "no healthy upstream".
     assert status == 503 and "ServiceUnavailable" in body, (status, body[:500])
 
-    scale(1)
+    living.labkit.scale_model(MODEL, 1)
 
     def answered():
         return _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED), timeout=30)[0] == 200

@@ -12,14 +12,13 @@ MODEL = "qwen-local"
 
 
 def _serving(living, *args: str) -> dict:
-    proc = living.labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, *args)
+    proc = living.labkit.serving(MODEL, *args)
     assert proc.returncode == 0, proc.stdout[-6000:]
     return living.labkit.recap(proc.stdout)["localhost"]
 
 
 def _pods(living) -> list[dict]:
-    items = living.labkit.kubectl_json("-n", NS, "get", "pods", "-l", "llm-platform/model=%s" % MODEL)["items"]
-    return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+    return living.labkit.model_pods(MODEL, NS)
 
 
 def test_the_serving_playbook_brings_the_model_up_on_a_gpu_node_and_down(living):

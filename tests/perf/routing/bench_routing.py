@@ -52,10 +52,6 @@ RR_PORT = 18089
 RR_ADMIN_PORT = 18090
 
 
-def netns(*argv: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(["ip", "netns", "exec", labkit.NETNS, *argv], check=False, capture_output=True, text=True, **kw)
-
-
 def group_vars(name: str) -> dict:
     with open(os.path.join(REPO_ROOT, "group_vars", "all", name), encoding="utf-8") as fh:
         return yaml.safe_load(fh)
@@ -72,16 +68,7 @@ def slos() -> dict:
 
 
 def two_ready_pods() -> list[tuple[str, int]]:
-    proc = labkit.ansible_playbook("playbooks/serving.yml", "-e", "model=%s" % MODEL, "-e", "autoscaling=paused", "-e", "replicas=2")
-    if proc.returncode != 0:
-        sys.exit("serving.yml failed:\n" + proc.stdout[-4000:])
-
-    def ready():
-        pods = labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "llm-platform/model=%s" % MODEL)["items"]
-        ok = [p for p in pods if any(c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))]
-        return len(ok) == 2 and ok
-
-    pods = labkit.wait_for(ready, timeout=300, interval=2, what="2 Ready pods of %s" % MODEL)
+    pods = labkit.scale_model(MODEL, 2, SERVING_NS)
     return sorted((p["status"]["podIP"], int(p["spec"]["containers"][0]["ports"][0]["containerPort"])) for p in pods)
 
 
@@ -150,7 +137,7 @@ def start_round_robin(pods, workdir: str) -> subprocess.Popen:
     ]
     proc = subprocess.Popen(["ip", "netns", "exec", labkit.NETNS, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     labkit.wait_for(
-        lambda: netns("curl", "-fsS", "-m", "2", "http://127.0.0.1:%d/ready" % RR_ADMIN_PORT).returncode == 0,
+        lambda: labkit.netns_run("curl", "-fsS", "-m", "2", "http://127.0.0.1:%d/ready" % RR_ADMIN_PORT, check=False).returncode == 0,
         timeout=60,
         interval=0.5,
         what="the round-robin Envoy",
@@ -161,7 +148,7 @@ def start_round_robin(pods, workdir: str) -> subprocess.Popen:
 def prefix_counters(pods) -> tuple[float, float]:
     hits = queries = 0.0
     for ip, port in pods:
-        for line in netns("curl", "-sS", "-m", "5", "http://%s:%d/metrics" % (ip, port)).stdout.splitlines():
+        for line in labkit.netns_run("curl", "-sS", "-m", "5", "http://%s:%d/metrics" % (ip, port), check=False).stdout.splitlines():
             if line.startswith("vllm:prefix_cache_hits"):
                 hits += float(line.rsplit(" ", 1)[1])
             elif line.startswith("vllm:prefix_cache_queries"):
@@ -224,7 +211,7 @@ def main() -> int:
         sys.exit("lab %s is not running (make lab, or LLM_PLATFORM_LAB_NAME)" % labkit.LAB_NAME)
     served = served_name()
     pods = two_ready_pods()
-    gateway = "http://%s:80/v1" % labkit.kubectl_json("-n", GATEWAY_NS, "get", "service", GATEWAY)["spec"]["clusterIP"]
+    gateway = "http://%s:80/v1" % labkit.service_ip(GATEWAY_NS, GATEWAY)
     common = {
         "model": served,
         "api": "chat",
@@ -302,15 +289,16 @@ def main() -> int:
                     "-" if hit is None else "%.0f%%" % (100 * hit),
                 )
             )
+    ratios = {}
     for dname in datasets:
         a, b = table[(dname, "picker")][0][-1], table[(dname, "round-robin")][0][-1]
-        print("%s at %.1f req/s: TTFT p90 round-robin/picker = %.2f" % (dname, a["offered"] or 0, b["ttft_p90"] / a["ttft_p90"]))
+        ratios[dname] = b["ttft_p90"] / a["ttft_p90"]
+        print("%s at %.1f req/s: TTFT p90 round-robin/picker = %.2f" % (dname, a["offered"] or 0, ratios[dname]))
     print(
         "gateway added latency at concurrency 1: TTFT p50 %.1f ms (direct %.1f, via Envoy + picker %.1f), E2E p50 %.1f ms"
         % (via["ttft"]["p50"] - direct["ttft"]["p50"], direct["ttft"]["p50"], via["ttft"]["p50"], via["e2e"]["p50"] - direct["e2e"]["p50"])
     )
-    a, b = table[("random", "picker")][0][-1], table[("random", "round-robin")][0][-1]
-    print("routing A/B at saturation: TTFT p90 round-robin/picker = %.2f" % (b["ttft_p90"] / a["ttft_p90"]))
+    print("routing A/B at saturation: TTFT p90 round-robin/picker = %.2f" % ratios["random"])
     return 0
 
 
