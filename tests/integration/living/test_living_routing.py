@@ -53,6 +53,31 @@ def _waiting(living, ip, port) -> float:
     return max(values, default=0.0)
 
 
+def _picks(living) -> dict[str, float]:
+    """The picker's own record of its decisions: inference_extension_scheduler_attempts_total
+    per picked pod, read from its metrics endpoint with the reader's token (the picker
+    authenticates and authorizes every scrape itself: templates/epp-metrics.yaml)."""
+    pod = living.labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "app.kubernetes.io/name=%s-epp" % MODEL)["items"][0]
+    token = living.labkit.kubectl("-n", SERVING_NS, "create", "token", "epp-metrics-reader", "--duration=10m").stdout.strip()
+    url = "http://%s:9090/metrics" % pod["status"]["podIP"]
+    out = living.netns_run("curl", "-sS", "-f", "-m", "5", "-H", "Authorization: Bearer " + token, url, timeout=15)
+    picks: dict[str, float] = {}
+    for line in out.stdout.splitlines():
+        if line.startswith("inference_extension_scheduler_attempts_total{") and 'status="success"' in line:
+            labels = dict(kv.split("=", 1) for kv in line[line.index("{") + 1 : line.index("}")].split(","))
+            name = labels.get("pod_name", '""').strip('"')
+            picks[name] = picks.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+    return picks
+
+
+def test_the_pickers_records_need_a_token_allowed_to_read_them(living):
+    pod = living.labkit.kubectl_json("-n", SERVING_NS, "get", "pods", "-l", "app.kubernetes.io/name=%s-epp" % MODEL)["items"][0]
+    url = "http://%s:9090/metrics" % pod["status"]["podIP"]
+    anonymous = living.netns_run("curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-m", "5", url, timeout=15).stdout
+    assert anonymous in ("401", "403"), anonymous
+    assert isinstance(_picks(living), dict)  # the reader's token is accepted (curl -f)
+
+
 def _access_log(living) -> list[dict]:
     pods = living.labkit.kubectl_json("-n", GATEWAY_NS, "get", "pods", "-l", "gateway.networking.k8s.io/gateway-name=%s" % GATEWAY)["items"]
     assert pods, "no Envoy pod for the Gateway"
@@ -112,16 +137,21 @@ def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas)
         )
         time.sleep(1)  # the picker refreshes pod metrics every 50 ms
         since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+        picked_before = _picks(living)
         for _ in range(10):
             status, body = _post(living, _gateway(living) + "/v1/chat/completions", _chat(SERVED))
             assert status == 200, body
         time.sleep(12)  # Envoy flushes its access log every 10 s (--file-flush-interval-msec)
+        picked_after = _picks(living)
         mine = [e for e in _access_log(living) if e["start"] >= since and e["model"] == SERVED]
         routed = [e["upstream"].rsplit(":", 1)[0] for e in mine]
         for f in load:
             f.cancel()
     assert len(routed) == 10, routed
     assert routed.count(idle_ip) >= 9, "the picker sent %d of 10 to the idle pod %s: %s" % (routed.count(idle_ip), idle_ip, routed)
+    # The picker's own records say the same, pod by pod, as Envoy's access log.
+    picked = {pod: picked_after.get(pod, 0) - picked_before.get(pod, 0) for pod in two_replicas.values()}
+    assert picked == {name: float(routed.count(ip)) for ip, name in two_replicas.items()}, (picked, routed)
 
 
 def test_a_pool_with_no_ready_endpoint_answers_503_and_recovers(living, two_replicas):

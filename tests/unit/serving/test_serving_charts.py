@@ -129,6 +129,31 @@ def test_epp_right_sized_one_per_pool(lab):
     assert objective["apiVersion"] == "inference.networking.x-k8s.io/v1alpha2"
 
 
+def test_every_picker_may_authorize_its_scrapes_and_one_reader_may_scrape(lab):
+    # GIE's EPP checks every /metrics request with TokenReview and SubjectAccessReview; without
+    # the rights to ask, nobody could read the picker's own records.
+    objs = lab["inference-routing"]
+    epps = {
+        d["spec"]["template"]["spec"]["serviceAccountName"] for d in by_kind(objs, "Deployment") if d["metadata"]["name"].endswith("-epp")
+    }
+    roles = {r["metadata"]["name"]: r for r in by_kind(objs, "ClusterRole")}
+    bindings = {b["metadata"]["name"]: b for b in by_kind(objs, "ClusterRoleBinding")}
+    auth = roles["llm-platform-epp-metrics-auth"]["rules"]
+    assert {(r["apiGroups"][0], r["resources"][0], tuple(r["verbs"])) for r in auth} == {
+        ("authentication.k8s.io", "tokenreviews", ("create",)),
+        ("authorization.k8s.io", "subjectaccessreviews", ("create",)),
+    }
+    assert {s["name"] for s in bindings["llm-platform-epp-metrics-auth"]["subjects"]} == epps
+    assert roles["llm-platform-epp-metrics-reader"]["rules"] == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]
+    assert [s["name"] for s in bindings["llm-platform-epp-metrics-reader"]["subjects"]] == ["epp-metrics-reader"]
+    # The observability feature (on in these renders) scrapes every picker with the reader's token.
+    (monitor,) = by_kind(objs, "ServiceMonitor")
+    assert monitor["spec"]["endpoints"][0]["authorization"]["credentials"] == {"name": "epp-metrics-reader-token", "key": "token"}
+    services = [s for s in by_kind(objs, "Service") if s["metadata"]["name"].endswith("-epp")]
+    assert services and all(s["metadata"]["labels"]["llm-platform/component"] == "endpoint-picker" for s in services)
+    assert monitor["spec"]["selector"]["matchLabels"] == {"llm-platform/component": "endpoint-picker"}
+
+
 def test_gateway_class_from_the_inventory():
     for substrate, cls in (("lab", "lab-gateway"), ("gke", "gke-l7-rilb"), ("hetzner", "agentgateway")):
         (gw,) = by_kind(render_serving(substrate=substrate)["inference-routing"], "Gateway")
