@@ -76,8 +76,9 @@ def venv_bin(name):
 
 
 @functools.cache
-def inventory_values(inventory):
-    """{'values', 'project', 'argocd_config'} as roles/platform_apps and platform_argocd compute them."""
+def inventory_values(inventory, *extra_vars):
+    """{'values', 'project', 'argocd_config'} as roles/platform_apps and platform_argocd compute them
+    (extra_vars: more `-e` arguments, e.g. "platform_argocd_version=v3.6.3")."""
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "values.json")
         env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(REPO, "ansible.cfg"))
@@ -90,6 +91,9 @@ def inventory_values(inventory):
                 os.path.join(HERE, "dump_values.yml"),
                 "-e",
                 "out=" + out,
+                "-e",
+                "substrate_lab_runtime=false",
+                *[arg for extra in extra_vars for arg in ("-e", extra)],
             ],
             cwd=REPO,
             env=env,

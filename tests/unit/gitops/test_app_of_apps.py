@@ -145,6 +145,31 @@ def test_role_applies_the_same_appproject_as_git(inventory):
     assert dumped["project"] == chart_project
 
 
+def test_the_gpu_operator_gets_the_settings_the_hetzner_substrate_computes():
+    """substrate_hetzner's GPU Operator values (k3s's containerd config read from the file, the
+    toleration of the GPU taint) never reached the Application that deploys the Operator (issue
+    16); the substrate fact substrate_app_values carries them there."""
+    defaults = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "substrate_hetzner", "defaults", "main.yml")
+    with open(defaults, encoding="utf-8") as fh:
+        computed = yaml.safe_load(fh)["substrate_hetzner_gpu_operator_values"]
+    values = applications(inventory_values("hetzner")["values"])["gpu-operator"]["spec"]["source"]["helm"]["valuesObject"]
+    env = {e["name"]: e["value"] for e in values["toolkit"]["env"]}
+    assert env == {e["name"]: e["value"] for e in computed["toolkit"]["env"]}
+    assert env["RUNTIME_CONFIG_SOURCE"] == "file"
+    assert values["daemonsets"]["tolerations"] == computed["daemonsets"]["tolerations"]
+    # The platform still decides what depends on its features (observability: dcgm's ServiceMonitor).
+    assert values["dcgmExporter"]["serviceMonitor"]["enabled"] is True
+
+
+def test_self_managed_argocd_keeps_the_version_platform_argocd_installs():
+    """Raising platform_argocd_version installed the new Argo CD, whose own Application then synced
+    it back to the chart's pin (issue 16). The version is handed to that Application instead."""
+    pinned = applications(inventory_values("gke")["values"])["argo-cd"]["spec"]["source"]["targetRevision"]
+    raised = applications(inventory_values("gke", "platform_argocd_version=v3.6.9")["values"])["argo-cd"]
+    assert pinned == "v3.6.2"
+    assert raised["spec"]["source"]["targetRevision"] == "v3.6.9"
+
+
 @pytest.mark.parametrize("inventory", INVENTORIES)
 def test_self_managed_argocd_keeps_the_bootstrap_settings(inventory):
     """The argo-cd Application patches argocd-cm & co. with exactly the data platform_argocd wrote."""
