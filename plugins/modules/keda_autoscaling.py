@@ -119,6 +119,11 @@ keda:
   sample: {"hpa": true, "ready": {"status": "True", "message": "ScaledObject is defined correctly and is ready for scaling"},
            "active": {"status": "False", "message": "Scaling is not performed because triggers are not active"},
            "paused": {"status": "False", "message": "pause annotation removed for ScaledObject"}}
+found:
+  description: Whether the ScaledObject exists (false only for V(paused) of a missing one, which changes nothing).
+  returned: always
+  type: bool
+  sample: true
 nudges:
   description: How many extra reconciles were asked of KEDA for a stale C(Paused=True) after a resume (kedacore/keda#6421).
   returned: always
@@ -180,7 +185,8 @@ def main():
         module.fail_json(msg=e.describe(), requests=client.requests, nudges=scaled.nudges)
     if scaled.missing:
         module.warn("ScaledObject %s/%s does not exist (autoscaling is off for it): nothing to pause" % (p["namespace"], p["name"]))
-    out = dict(changed=changed, annotation={"before": before, "after": after}, nudges=scaled.nudges, requests=client.requests)
+    annotation = {"before": before, "after": after}
+    out = dict(changed=changed, found=not scaled.missing, annotation=annotation, nudges=scaled.nudges, requests=client.requests)
     if seen is not None:
         out["keda"] = seen
     if module._diff and changed:

@@ -204,12 +204,11 @@ def test_module_resume_diff_nudges_and_rerun(monkeypatch, capsys):
     assert rc == 0 and out["changed"] is False and "diff" not in out and out["nudges"] == 0
 
 
-def test_module_fails_clearly_on_a_missing_scaledobject_and_warns_on_pause(monkeypatch, capsys):
+def test_module_fails_clearly_on_a_missing_scaledobject_and_says_so_on_pause(monkeypatch, capsys):
     rc, out = run_module(FakeKeda(exists=False), monkeypatch, capsys, state="resumed")
     assert rc == 1 and "ScaledObject serving/qwen-local not found" in out["msg"]
     rc, out = run_module(FakeKeda(exists=False), monkeypatch, capsys, state="paused")
-    assert rc == 0 and out["changed"] is False
-    assert any("does not exist" in str(w) for w in out.get("warnings", []))
+    assert rc == 0 and out["changed"] is False and out["found"] is False
 
 
 def test_module_timeout_reports_the_last_status(monkeypatch, capsys):
