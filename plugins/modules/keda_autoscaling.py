@@ -145,10 +145,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.llm.platform.plugins.module_utils import _k8s, _keda
 
 try:
-    import kubernetes  # noqa: F401 - the transport of _k8s.K8sClient
+    import kubernetes
 
+    KUBERNETES_VERSION = kubernetes.__version__  # the transport of _k8s.K8sClient
     KUBERNETES_ERROR = None
 except ImportError:
+    KUBERNETES_VERSION = None
     KUBERNETES_ERROR = traceback.format_exc()
 
 
