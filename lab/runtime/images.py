@@ -132,6 +132,15 @@ def _escape_module(path: str) -> str:
     return "".join("!" + c.lower() if c.isupper() else c for c in path)
 
 
+def _links_resolve(layer: str, entry: dict) -> bool:
+    """Whether every file the layer links to outside itself (a {lab: ...} tree, the LiteLLM
+    install) still exists: a cache or checkout removed under a kept layer rebuilds it."""
+    for path, src in (entry.get("files") or {}).items():
+        if ("lab" in src or "prefix" in src) and not os.path.exists(os.path.join(layer, host_path(path).lstrip("/"))):
+            return False
+    return True
+
+
 def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_prefix, dest: str) -> str:
     """Assemble the image's layer (files, dirs, passwd) under dest/<name>; returns its path.
     Binaries are hard-linked when possible (same filesystem), else copied; the layer is rebuilt
@@ -142,7 +151,7 @@ def build_layer(name: str, entry: dict, versions: dict, cache: str, litellm_pref
     layer = os.path.join(dest, name)
     recipe = LAYER_FORMAT + repr(sorted(entry.items())) + repr(versions.get("components", {})) + os.path.realpath(LAB)
     stamp = os.path.join(layer, ".recipe")
-    if os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == recipe:  # noqa: SIM115
+    if os.path.exists(stamp) and open(stamp, encoding="utf-8").read() == recipe and _links_resolve(layer, entry):  # noqa: SIM115
         return layer
     shutil.rmtree(layer, ignore_errors=True)
     os.makedirs(layer)

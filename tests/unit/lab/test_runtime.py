@@ -155,3 +155,13 @@ def test_a_layer_linking_into_the_checkout_is_rebuilt_for_another_checkout(tmp_p
     monkeypatch.setattr(images, "LAB", str(second))
     images.build_layer("gateway", entry, VERSIONS, str(tmp_path), None, str(tmp_path / "layers"))
     assert os.readlink(link) == str(second)
+    # A kept layer whose link target is gone (the clone deleted, the same path) is rebuilt.
+    monkeypatch.setattr(images, "LAB", str(first))
+    images.build_layer("gateway", entry, VERSIONS, str(tmp_path), None, str(tmp_path / "layers"))
+    first.rename(tmp_path / "clone-a" / "gone")
+    first.mkdir()
+    (first / "marker").write_text("new")
+    os.unlink(link)
+    os.symlink(str(tmp_path / "clone-a" / "nowhere"), link)
+    images.build_layer("gateway", entry, VERSIONS, str(tmp_path), None, str(tmp_path / "layers"))
+    assert os.path.exists(os.path.join(link, "marker")), "a dangling link is rebuilt"
