@@ -25,7 +25,17 @@ from __future__ import annotations
 import copy
 import json
 import time
+import traceback
 from urllib.parse import quote
+
+try:
+    import kubernetes  # the transport of K8sClient (its configuration and ApiClient)
+
+    KUBERNETES_VERSION = kubernetes.__version__
+    KUBERNETES_ERROR = None
+except ImportError:
+    KUBERNETES_VERSION = None
+    KUBERNETES_ERROR = traceback.format_exc()
 
 CRD_API = "apiextensions.k8s.io"
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -48,6 +58,21 @@ def k8s_argument_spec():
         request_timeout=dict(type="float", default=30),
         retries=dict(type="int", default=5),
     )
+
+
+def module_client(module, **fail_extra):
+    """The K8sClient for a module's connection options (k8s_argument_spec), or the module fails:
+    without the kubernetes library or with a kubeconfig that does not load. `fail_extra` goes
+    into those failures (e.g. the invocation)."""
+    from ansible.module_utils.basic import missing_required_lib
+
+    if KUBERNETES_ERROR:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_ERROR, **fail_extra)
+    p = module.params
+    try:
+        return K8sClient.from_kubeconfig(p["kubeconfig"], p["context"], timeout=p["request_timeout"], retries=p["retries"])
+    except Exception as e:  # kubeconfig errors and the like
+        module.fail_json(msg="cannot load the kubeconfig: %s" % e, **fail_extra)
 
 
 # ---------------------------------------------------------------------------

@@ -33,15 +33,6 @@ description:
   - Calls are retried with exponential backoff on HTTP 429, 5xx, connection errors and 409 conflicts
     that are not field-manager conflicts.
 options:
-  kubeconfig:
-    description:
-      - Path to the kubeconfig file. If not set, E(K8S_AUTH_KUBECONFIG), then the client's default
-        (E(KUBECONFIG), C(~/.kube/config)).
-    type: path
-  context:
-    description:
-      - Context of the kubeconfig to use; defaults to its current context. Falls back to E(K8S_AUTH_CONTEXT).
-    type: str
   objects:
     description:
       - The objects to apply, each a full manifest (C(apiVersion), C(kind), C(metadata.name), ...).
@@ -85,18 +76,8 @@ options:
         (and for their kinds to be served) before the objects that use them are applied.
     type: int
     default: 60
-  request_timeout:
-    description:
-      - Seconds to wait for one API answer before the attempt counts as failed.
-    type: float
-    default: 30
-  retries:
-    description:
-      - How many times a call is retried (exponential backoff 0.5 s, 1 s, 2 s, ... capped at 8 s, or the
-        server's C(Retry-After)) on HTTP 429, 5xx, connection errors and 409 conflicts other than
-        field-manager conflicts.
-    type: int
-    default: 5
+extends_documentation_fragment:
+  - llm.platform.k8s
 attributes:
   check_mode:
     support: full
@@ -245,20 +226,9 @@ errors:
   sample: [{"object": "ConfigMap team-a/bad", "status": 422, "reason": "Invalid", "message": "..."}]
 """
 
-import traceback
-
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llm.platform.plugins.module_utils import _k8s
-
-try:
-    import kubernetes
-
-    KUBERNETES_VERSION = kubernetes.__version__
-    KUBERNETES_ERROR = None
-except ImportError:
-    KUBERNETES_VERSION = None
-    KUBERNETES_ERROR = traceback.format_exc()
 
 
 def argument_spec():
@@ -276,17 +246,14 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if KUBERNETES_ERROR:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_ERROR)
     p = module.params
     invocation = {"module_args": _k8s.redact_params(p)}
+    client = _k8s.module_client(module, invocation=invocation)
     written = []
-    client = None
     try:
-        client = _k8s.K8sClient.from_kubeconfig(p["kubeconfig"], p["context"], timeout=p["request_timeout"], retries=p["retries"])
         results, diffs = _k8s.apply_objects(client, p["objects"], p, check_mode=module.check_mode, written=written)
     except ValueError as e:
-        module.fail_json(msg=str(e), applied=written, requests=client.requests if client else [], invocation=invocation)
+        module.fail_json(msg=str(e), applied=written, requests=client.requests, invocation=invocation)
     except _k8s.BatchError as e:
         module.fail_json(
             msg=str(e),
@@ -300,10 +267,6 @@ def main():
         module.fail_json(
             msg=e.describe(), errors=[e.as_dict()], applied=written, changed=bool(written), requests=client.requests, invocation=invocation
         )
-    except Exception as e:  # kubeconfig errors and the like
-        if client is not None:
-            raise
-        module.fail_json(msg="cannot load the kubeconfig: %s" % e, invocation=invocation)
     out = dict(
         changed=any(r["changed"] for r in results), objects=results, requests=client.requests, retried=client.retried, invocation=invocation
     )

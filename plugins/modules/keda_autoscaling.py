@@ -23,23 +23,6 @@ description:
   - Changed only when the annotation changed. A rerun with the same O(state) changes nothing.
   - Calls are retried with exponential backoff on HTTP 429, 5xx and connection errors.
 options:
-  kubeconfig:
-    description:
-      - Path to the kubeconfig file. If not set, E(K8S_AUTH_KUBECONFIG), then the client's default
-        (E(KUBECONFIG), C(~/.kube/config)).
-    type: path
-  context:
-    description:
-      - Context of the kubeconfig to use; defaults to its current context. Falls back to E(K8S_AUTH_CONTEXT).
-    type: str
-  request_timeout:
-    description: Seconds per API call.
-    type: float
-    default: 30
-  retries:
-    description: Retries of an API call on 429, 5xx and connection errors.
-    type: int
-    default: 5
   name:
     description: The ScaledObject's name.
     type: str
@@ -65,6 +48,8 @@ options:
     description: Seconds between two reads while waiting.
     type: float
     default: 2
+extends_documentation_fragment:
+  - llm.platform.k8s
 attributes:
   check_mode:
     support: full
@@ -138,20 +123,10 @@ requests:
 """
 
 import json
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.llm.platform.plugins.module_utils import _k8s, _keda
-
-try:
-    import kubernetes
-
-    KUBERNETES_VERSION = kubernetes.__version__  # the transport of _k8s.K8sClient
-    KUBERNETES_ERROR = None
-except ImportError:
-    KUBERNETES_VERSION = None
-    KUBERNETES_ERROR = traceback.format_exc()
 
 
 def argument_spec():
@@ -169,13 +144,8 @@ def argument_spec():
 
 def main():
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if KUBERNETES_ERROR:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_ERROR)
     p = module.params
-    try:
-        client = _k8s.K8sClient.from_kubeconfig(p["kubeconfig"], p["context"], timeout=p["request_timeout"], retries=p["retries"])
-    except Exception as e:  # kubeconfig errors and the like
-        module.fail_json(msg="cannot load the kubeconfig: %s" % e)
+    client = _k8s.module_client(module)
     scaled = _keda.ScaledObject(client, p["namespace"], p["name"])
     try:
         changed, before, after, seen = _keda.ensure(scaled, p["state"], module.check_mode, p["wait"], p["wait_timeout"], p["wait_poll"])

@@ -245,3 +245,24 @@ class FakeKube:
 
     def writes(self):
         return [c for c in self.calls if c[0] in ("PATCH", "DELETE") and c[2].get("dryRun") != "All"]
+
+
+def run_module(main, args, send, monkeypatch, capsys, check=False, diff=False):
+    """One run of a module over _k8s.K8sClient (its main), every API call answered by `send`
+    (FakeKube.send or a scripted one) without sleeping: (exit code, parsed result, raw stdout)."""
+    import pytest
+    from ansible.module_utils.testing import patch_module_args
+
+    from ansible_collections.llm.platform.plugins.module_utils import _k8s
+
+    def from_kubeconfig(cls, kubeconfig=None, context=None, **kw):
+        client = cls(None, **kw)
+        client._send = send
+        client.sleep = lambda s: None
+        return client
+
+    monkeypatch.setattr(_k8s.K8sClient, "from_kubeconfig", classmethod(from_kubeconfig))
+    with patch_module_args(dict(args, _ansible_check_mode=check, _ansible_diff=diff)), pytest.raises(SystemExit) as exc:
+        main()
+    out = capsys.readouterr().out
+    return exc.value.code, json.loads(out), out

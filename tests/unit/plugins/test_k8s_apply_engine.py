@@ -9,11 +9,10 @@ import os
 import sys
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from fake_kube import FakeKube
+from fake_kube import FakeKube, run_module
 
 from ansible_collections.llm.platform.plugins.module_utils import _k8s
 from ansible_collections.llm.platform.plugins.modules import k8s_apply
@@ -258,18 +257,7 @@ def test_secret_values_never_appear_in_results_or_diffs(kube, client):
 
 # -- the module end to end (argument spec, check mode, diff, failures, invocation echo) --
 def module(args, kube, monkeypatch, capsys, check=False, diff=False):
-    def from_kubeconfig(cls, kubeconfig=None, context=None, **kw):
-        c = cls(None, **kw)
-        c._send = kube.send
-        c.sleep = lambda s: None
-        return c
-
-    monkeypatch.setattr(_k8s.K8sClient, "from_kubeconfig", classmethod(from_kubeconfig))
-    args = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        k8s_apply.main()
-    out = capsys.readouterr().out
-    return exc.value.code, json.loads(out), out
+    return run_module(k8s_apply.main, args, kube.send, monkeypatch, capsys, check=check, diff=diff)
 
 
 def test_module_apply_diff_and_idempotence(kube, monkeypatch, capsys):

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import sys
 
 import pytest
-from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.llm.platform.plugins.module_utils import _k8s, _keda
 from ansible_collections.llm.platform.plugins.modules import keda_autoscaling
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fake_kube import run_module
 
 SO_PATH = "/apis/keda.sh/v1alpha1/namespaces/serving/scaledobjects/qwen-local"
 HPA_PATH = "/apis/autoscaling/v2/namespaces/serving/horizontalpodautoscalers/keda-hpa-qwen-local"
@@ -179,39 +183,31 @@ def test_judge_needs_the_hpa_for_a_resume():
     assert _keda.hpa_name({"metadata": {"name": "m"}, "spec": {"advanced": {"horizontalPodAutoscalerConfig": {"name": "own"}}}}) == "own"
 
 
-def run_module(keda, monkeypatch, capsys, check=False, diff=False, **args):
-    def from_kubeconfig(cls, kubeconfig=None, context=None, **kw):
-        c = cls(None, **kw)
-        c._send = keda.send
-        c.sleep = lambda s: None
-        return c
-
-    monkeypatch.setattr(_k8s.K8sClient, "from_kubeconfig", classmethod(from_kubeconfig))
-    args = dict({"name": "qwen-local", "namespace": "serving", "wait_poll": 0}, **args, _ansible_check_mode=check, _ansible_diff=diff)
-    with patch_module_args(args), pytest.raises(SystemExit) as exc:
-        keda_autoscaling.main()
-    return exc.value.code, json.loads(capsys.readouterr().out)
+def run_keda(keda, monkeypatch, capsys, check=False, diff=False, **args):
+    args = dict({"name": "qwen-local", "namespace": "serving", "wait_poll": 0}, **args)
+    code, out, _raw = run_module(keda_autoscaling.main, args, keda.send, monkeypatch, capsys, check=check, diff=diff)
+    return code, out
 
 
 def test_module_resume_diff_nudges_and_rerun(monkeypatch, capsys):
     keda = FakeKeda(paused=True, race=True)
-    rc, out = run_module(keda, monkeypatch, capsys, diff=True, state="resumed")
+    rc, out = run_keda(keda, monkeypatch, capsys, diff=True, state="resumed")
     assert rc == 0 and out["changed"] is True and out["nudges"] == 1
     assert out["annotation"] == {"before": "true", "after": None}
     assert out["diff"]["before"] == '"true"\n' and out["diff"]["after"] == "null\n"
     assert out["keda"]["paused"]["status"] == "False"
-    rc, out = run_module(keda, monkeypatch, capsys, diff=True, state="resumed")
+    rc, out = run_keda(keda, monkeypatch, capsys, diff=True, state="resumed")
     assert rc == 0 and out["changed"] is False and "diff" not in out and out["nudges"] == 0
 
 
 def test_module_fails_clearly_on_a_missing_scaledobject_and_says_so_on_pause(monkeypatch, capsys):
-    rc, out = run_module(FakeKeda(exists=False), monkeypatch, capsys, state="resumed")
+    rc, out = run_keda(FakeKeda(exists=False), monkeypatch, capsys, state="resumed")
     assert rc == 1 and "ScaledObject serving/qwen-local not found" in out["msg"]
-    rc, out = run_module(FakeKeda(exists=False), monkeypatch, capsys, state="paused")
+    rc, out = run_keda(FakeKeda(exists=False), monkeypatch, capsys, state="paused")
     assert rc == 0 and out["changed"] is False and out["found"] is False
 
 
 def test_module_timeout_reports_the_last_status(monkeypatch, capsys):
-    rc, out = run_module(FakeKeda(paused=True, running=False), monkeypatch, capsys, state="resumed", wait_timeout=0)
+    rc, out = run_keda(FakeKeda(paused=True, running=False), monkeypatch, capsys, state="resumed", wait_timeout=0)
     assert rc == 1 and "did not report it resumed" in out["msg"] and out["changed"] is True
     assert out["keda"]["hpa"] is False
