@@ -121,11 +121,9 @@ class ScaledObject:
                 self.nudge()
                 agreeing["stale"] = 0
             if self.clock() >= deadline:
-                raise KedaTimeout(
-                    "ScaledObject %s/%s: KEDA did not report it %s within %ss (last seen: %s)"
-                    % (self.namespace, self.name, state, timeout, summary(so, hpa)),
-                    summary(so, hpa),
-                )
+                seen = summary(so, hpa)
+                message = "ScaledObject %s/%s: KEDA did not report it %s within %ss" % (self.namespace, self.name, state, timeout)
+                raise KedaTimeout("%s (last seen: %s)" % (message, seen), seen)
             self.sleep(poll)
 
 

@@ -172,11 +172,11 @@ def is_ready(pod: dict) -> bool:
     return any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
 
 
-def scale_model(model: str, replicas: int, namespace: str = "serving", timeout: float = 300) -> list[dict]:
-    """The model at `replicas` through serving.yml, its autoscaling paused first (a resumed
-    ScaledObject would take the replicas back to its floor); returns its pods once exactly that
-    many are Ready (none left for 0)."""
-    proc = serving(model, "-e", "autoscaling=paused", "-e", "replicas=%d" % replicas)
+def scale_model(model: str, replicas: int, namespace: str = "serving", timeout: float = 300, serving_args: tuple = ()) -> list[dict]:
+    """The model at `replicas` through serving.yml (with `serving_args` added), its autoscaling
+    paused first (a resumed ScaledObject would take the replicas back to its floor); returns its
+    pods once exactly that many are Ready (none left for 0)."""
+    proc = serving(model, "-e", "autoscaling=paused", "-e", "replicas=%d" % replicas, *serving_args)
     assert proc.returncode == 0, "serving.yml failed:\n" + proc.stdout[-6000:]
 
     def settled():

@@ -132,6 +132,25 @@ def backed_pod(namespace: str, prefix: str) -> dict:
 netns_run = labkit.netns_run
 service_ip = labkit.service_ip
 
+# The inference Gateway the platform's routing layer declares (gitops/charts/inference-routing).
+GATEWAY_NS = "inference"
+GATEWAY = "inference-gateway"
+
+
+def curl_post(url: str, body: dict, *curl_flags: str, timeout: int = 60) -> str:
+    """curl's stdout for a JSON POST from inside the lab's namespace."""
+    argv = ["curl", "-sS", *curl_flags, "-m", str(timeout), "-H", "Content-Type: application/json", "-d", json.dumps(body), url]
+    return netns_run(*argv, timeout=timeout + 10, check=False).stdout
+
+
+def gateway_access_log(tail: int = 2000) -> list[dict]:
+    """The routed requests in the gateway Envoy's JSON access log (its last `tail` lines)."""
+    selector = "gateway.networking.k8s.io/gateway-name=%s" % GATEWAY
+    pods = labkit.kubectl_json("-n", GATEWAY_NS, "get", "pods", "-l", selector)["items"]
+    assert pods, "no Envoy pod for the Gateway"
+    out = labkit.kubectl("-n", GATEWAY_NS, "logs", pods[0]["metadata"]["name"], "-c", "envoy", "--tail=%d" % tail).stdout
+    return [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"upstream"' in line]
+
 
 def secret_value(namespace: str, name: str, key: str) -> str:
     data = labkit.kubectl_json("-n", namespace, "get", "secret", name)["data"]

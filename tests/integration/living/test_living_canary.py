@@ -20,8 +20,6 @@ import pytest
 import yaml
 
 pytestmark = [pytest.mark.lab, pytest.mark.living, pytest.mark.serving, pytest.mark.reshapes]
-GATEWAY_NS = "inference"
-GATEWAY = "inference-gateway"
 SERVING_NS = "serving"
 STABLE = "qwen-local"
 CANARY = "qwen-local-canary"
@@ -54,26 +52,11 @@ def _converge(living, models: list[dict] | None) -> None:
 
 
 def _served(living, models: list[dict], model: str, replicas: int) -> list[dict]:
-    proc = living.labkit.serving(model, "-e", "autoscaling=paused", "-e", "replicas=%d" % replicas, "-e", json.dumps({"models": models}))
-    assert proc.returncode == 0, proc.stdout[-6000:]
-
-    def settled():
-        pods = living.labkit.model_pods(model, SERVING_NS)
-        return len(pods) == replicas and all(living.labkit.is_ready(p) for p in pods) and (pods or [True])
-
-    pods = living.labkit.wait_for(settled, timeout=300, interval=2, what="%d Ready pods of %s" % (replicas, model))
-    return pods if replicas else []
+    return living.labkit.scale_model(model, replicas, SERVING_NS, serving_args=("-e", json.dumps({"models": models})))
 
 
 def _post(living, url: str, body: dict) -> str:
-    argv = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-m", "30", "-H", "Content-Type: application/json"]
-    return living.netns_run(*argv, "-d", json.dumps(body), url, timeout=40, check=False).stdout
-
-
-def _access_log(living) -> list[dict]:
-    pods = living.labkit.kubectl_json("-n", GATEWAY_NS, "get", "pods", "-l", "gateway.networking.k8s.io/gateway-name=%s" % GATEWAY)["items"]
-    out = living.labkit.kubectl("-n", GATEWAY_NS, "logs", pods[0]["metadata"]["name"], "-c", "envoy", "--tail=5000").stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"upstream"' in line]
+    return living.curl_post(url, body, "-o", "/dev/null", "-w", "%{http_code}", timeout=30)
 
 
 def _exists(living, kind: str, name: str) -> bool:
@@ -99,14 +82,15 @@ def test_a_canary_gets_its_weight_of_the_requests_and_goes_with_its_model(living
             interval=2,
             what="the canary's endpoint picker Ready",
         )
-        url = "http://%s:80/v1/chat/completions" % living.service_ip(GATEWAY_NS, GATEWAY)
+        url = "http://%s:80/v1/chat/completions" % living.service_ip(living.GATEWAY_NS, living.GATEWAY)
         body = {"model": served, "messages": [{"role": "user", "content": "hi"}], "max_tokens": 2}
         since = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
         with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
             codes = list(pool.map(lambda _i: _post(living, url, body), range(REQUESTS)))
         assert codes.count("200") == REQUESTS, {c: codes.count(c) for c in set(codes)}
         time.sleep(12)  # Envoy flushes its access log every 10 s (--file-flush-interval-msec)
-        upstreams = [e["upstream"].rsplit(":", 1)[0] for e in _access_log(living) if e["start"] >= since and e["model"] == served]
+        routed = [e for e in living.gateway_access_log(tail=5000) if e["start"] >= since and e["model"] == served]
+        upstreams = [e["upstream"].rsplit(":", 1)[0] for e in routed]
         assert len(upstreams) == REQUESTS, len(upstreams)
         assert set(upstreams) <= stable_ips | canary_ips, set(upstreams) - stable_ips - canary_ips
         to_canary = sum(1 for ip in upstreams if ip in canary_ips)

@@ -12,8 +12,6 @@ import time
 import pytest
 
 pytestmark = [pytest.mark.lab, pytest.mark.living, pytest.mark.serving]
-GATEWAY_NS = "inference"
-GATEWAY = "inference-gateway"
 SERVING_NS = "serving"
 MODEL = "qwen-local"
 SERVED = "qwen2.5-0.5b-instruct"
@@ -26,18 +24,12 @@ def two_replicas(living):
 
 
 def _gateway(living) -> str:
-    return "http://%s:80" % living.service_ip(GATEWAY_NS, GATEWAY)
-
-
-def _curl_post(living, url, body, *curl_flags, timeout=60) -> str:
-    """curl's stdout for a JSON POST from inside the lab's namespace."""
-    argv = ["curl", "-sS", *curl_flags, "-m", str(timeout), "-H", "Content-Type: application/json", "-d", json.dumps(body), url]
-    return living.netns_run(*argv, timeout=timeout + 10, check=False).stdout
+    return "http://%s:80" % living.service_ip(living.GATEWAY_NS, living.GATEWAY)
 
 
 def _post(living, url, body, timeout=60):
     """(status, body) of a POST from inside the lab's namespace."""
-    out = _curl_post(living, url, body, "-o", "-", "-w", "\n%{http_code}", timeout=timeout)
+    out = living.curl_post(url, body, "-o", "-", "-w", "\n%{http_code}", timeout=timeout)
     text, _sep, code = out.rpartition("\n")
     return int(code or 0), text
 
@@ -78,15 +70,8 @@ def test_the_pickers_records_need_a_token_allowed_to_read_them(living):
     assert isinstance(_picks(living), dict)  # the reader's token is accepted (curl -f)
 
 
-def _access_log(living) -> list[dict]:
-    pods = living.labkit.kubectl_json("-n", GATEWAY_NS, "get", "pods", "-l", "gateway.networking.k8s.io/gateway-name=%s" % GATEWAY)["items"]
-    assert pods, "no Envoy pod for the Gateway"
-    out = living.labkit.kubectl("-n", GATEWAY_NS, "logs", pods[0]["metadata"]["name"], "-c", "envoy", "--tail=2000").stdout
-    return [json.loads(line) for line in out.splitlines() if line.startswith("{") and '"upstream"' in line]
-
-
 def test_the_gateway_is_programmed_by_the_lab_controller(living):
-    gw = living.labkit.kubectl_json("-n", GATEWAY_NS, "get", "gateway", GATEWAY)
+    gw = living.labkit.kubectl_json("-n", living.GATEWAY_NS, "get", "gateway", living.GATEWAY)
     conds = {c["type"]: c["status"] for c in gw["status"]["conditions"]}
     assert conds.get("Programmed") == "True" and conds.get("Accepted") == "True", gw["status"]
 
@@ -96,7 +81,7 @@ def test_a_request_reaches_a_pod_of_its_model_pool(living, two_replicas):
     assert status == 200, body
     assert json.loads(body)["model"] == SERVED
     time.sleep(12)  # Envoy flushes its access log every 10 s (--file-flush-interval-msec)
-    last = [e for e in _access_log(living) if e["model"] == SERVED][-1]
+    last = [e for e in living.gateway_access_log() if e["model"] == SERVED][-1]
     assert last["code"] == "200" and last["upstream"].rsplit(":", 1)[0] in two_replicas, last
 
 
@@ -107,7 +92,7 @@ def test_a_streamed_answer_comes_through_the_gateway_token_by_token(living, two_
     first byte would come with the last."""
     body = dict(_chat(SERVED, max_tokens=400, ignore_eos=True), stream=True)
     timing = "%{http_code} %{time_starttransfer} %{time_total}"
-    out = _curl_post(living, _gateway(living) + "/v1/chat/completions", body, "-N", "-o", "/dev/null", "-w", timing).split()
+    out = living.curl_post(_gateway(living) + "/v1/chat/completions", body, "-N", "-o", "/dev/null", "-w", timing).split()
     code, first_byte, total = int(out[0]), float(out[1]), float(out[2])
     assert code == 200 and total >= 2.0, out
     assert first_byte < total / 2, "first byte after %.2f s of %.2f s: the stream was held back" % (first_byte, total)
@@ -143,7 +128,7 @@ def test_the_picker_sends_new_requests_to_the_idle_replica(living, two_replicas)
             assert status == 200, body
         time.sleep(12)  # Envoy flushes its access log every 10 s (--file-flush-interval-msec)
         picked_after = _picks(living)
-        mine = [e for e in _access_log(living) if e["start"] >= since and e["model"] == SERVED]
+        mine = [e for e in living.gateway_access_log() if e["start"] >= since and e["model"] == SERVED]
         routed = [e["upstream"].rsplit(":", 1)[0] for e in mine]
         for f in load:
             f.cancel()
